@@ -1,0 +1,1 @@
+"""recnas.nn.ops."""
