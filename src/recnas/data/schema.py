@@ -73,3 +73,45 @@ class FeatureSchema:
         if unknown:
             raise ConfigError(f"schema: unknown keys {sorted(unknown)}; valid keys are {sorted(known)}")
         return cls(**d)
+
+
+# Published per-field table sizes of the NASRec reference (data.md §2.4), field order as there.
+CRITEO_TABLE_SIZES: tuple[int, ...] = (
+    1461, 584, 10131227, 2202609, 306, 25, 12518, 634, 4, 93146, 5684, 8351593, 3195, 28, 14993,
+    5461307, 11, 5653, 2174, 5, 7046548, 19, 16, 286182, 106, 142573,
+)
+AVAZU_FIELDS: tuple[str, ...] = (
+    "id", "hour", "C1", "banner_pos", "site_id", "site_domain", "site_category", "app_id",
+    "app_domain", "app_category", "device_id", "device_ip", "device_model", "device_type",
+    "device_conn_type", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21",
+)
+AVAZU_TABLE_SIZES: tuple[int, ...] = (
+    10000, 241, 8, 8, 4738, 7746, 27, 8553, 560, 37, 2686409, 6729487, 8252, 6, 5, 2627, 9, 10,
+    436, 5, 69, 173, 61,
+)
+KDD_DENSE: tuple[str, ...] = ("Impression", "Depth", "Position")
+KDD_FIELDS: tuple[str, ...] = (
+    "DisplayURL", "AdID", "AdvertiserID", "QueryID", "KeywordID", "TitleID", "DescriptionID",
+    "UserID", "Gender", "Age",
+)
+KDD_TABLE_SIZES: tuple[int, ...] = (
+    26274, 641708, 14848, 22122011, 1188090, 3735797, 2934102, 20004011, 4, 8,
+)
+
+
+def reference_schema(dataset: str, cap: int | None = None) -> FeatureSchema:
+    """The NASRec reference's shapes for 'criteo', 'avazu' or 'kdd' (Avazu: id kept, one zero dense).
+
+    These are the shapes the six published architectures were built for; `cap` limits tables
+    (500,000 during search, data.md §2.4).
+    """
+    if dataset == "criteo":
+        s = FeatureSchema(tuple(f"I{i}" for i in range(1, 14)), tuple(f"C{i}" for i in range(1, 27)),
+                          CRITEO_TABLE_SIZES, name="criteo")
+    elif dataset == "avazu":
+        s = FeatureSchema(("dense0",), AVAZU_FIELDS, AVAZU_TABLE_SIZES, name="avazu", label="click")
+    elif dataset in ("kdd", "kdd12"):
+        s = FeatureSchema(KDD_DENSE, KDD_FIELDS, KDD_TABLE_SIZES, name="kdd12", label="Click")
+    else:
+        raise ConfigError(f"unknown dataset {dataset!r}; choose from 'criteo', 'avazu', 'kdd'")
+    return s.capped(cap)
