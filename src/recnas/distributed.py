@@ -1,0 +1,131 @@
+"""torch.distributed plumbing for `torchrun`: environment set-up and gradient all-reduce (issue 7).
+
+The supernet changes its active parameters every step, so instead of wrapping the model in
+DistributedDataParallel (which must be told about unused parameters and rebuilds its buckets when
+the graph changes) we all-reduce, after backward, exactly the gradients that exist. Every rank draws
+the same path for a step (the path RNG is seeded by (seed, step)), so every rank holds the same set of
+gradients and the collective calls line up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterable
+
+import torch
+import torch.distributed as dist
+
+from recnas.errors import RecnasError
+
+
+@dataclass(frozen=True)
+class DistEnv:
+    """Where this process stands: rank, world size and device."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: str = "cpu"
+
+    @property
+    def is_main(self) -> bool:
+        """True on the rank that writes checkpoints, journals and reports."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        """True when more than one process takes part."""
+        return self.world_size > 1
+
+
+def env_world_size() -> int:
+    """WORLD_SIZE as set by torchrun (1 when not launched by it)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def init_distributed(device: str = "auto") -> DistEnv:
+    """Initialise the process group from torchrun's environment; a no-op for a single process."""
+    world = env_world_size()
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RecnasError("device 'cuda' requested but CUDA is not available; use --device cpu")
+        if world > 1:
+            torch.cuda.set_device(local_rank)
+            device = f"cuda:{local_rank}"
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        dist.init_process_group(backend=backend, rank=rank, world_size=world)
+    return DistEnv(rank=rank, world_size=world, local_rank=local_rank, device=device)
+
+
+def shutdown_distributed() -> None:
+    """Destroy the process group if one was created."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier(env: DistEnv) -> None:
+    """Wait for every rank (no-op for one process)."""
+    if env.distributed:
+        dist.barrier()
+
+
+def allreduce_gradients(params: Iterable[torch.nn.Parameter], env: DistEnv) -> None:
+    """Average the gradients that exist across ranks, in place (dense in one flat buffer, sparse apart)."""
+    if not env.distributed:
+        return
+    dense: list[torch.Tensor] = []
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if g.is_sparse:
+            p.grad = _allreduce_sparse(g.coalesce(), env) / env.world_size
+        else:
+            dense.append(g)
+    if dense:
+        flat = torch.cat([g.reshape(-1) for g in dense])  # one collective instead of one per tensor
+        dist.all_reduce(flat)
+        flat /= env.world_size
+        offset = 0
+        for g in dense:
+            n = g.numel()
+            g.copy_(flat[offset:offset + n].view_as(g))
+            offset += n
+
+
+def _allreduce_sparse(g: torch.Tensor, env: DistEnv) -> torch.Tensor:
+    """Sum a sparse gradient over ranks: gloo reduces sparse tensors; NCCL needs an all-gather."""
+    if dist.get_backend() == "gloo":
+        dist.all_reduce(g)
+        return g.coalesce()
+    idx, val = g.indices(), g.values()
+    n = torch.tensor([idx.shape[1]], device=idx.device)
+    sizes = [torch.zeros_like(n) for _ in range(env.world_size)]
+    dist.all_gather(sizes, n)
+    m = int(max(s.item() for s in sizes))
+    pad_idx = torch.zeros(idx.shape[0], m, dtype=idx.dtype, device=idx.device)
+    pad_val = torch.zeros((m,) + tuple(val.shape[1:]), dtype=val.dtype, device=val.device)
+    pad_idx[:, : idx.shape[1]] = idx
+    pad_val[: val.shape[0]] = val
+    all_idx = [torch.empty_like(pad_idx) for _ in range(env.world_size)]
+    all_val = [torch.empty_like(pad_val) for _ in range(env.world_size)]
+    dist.all_gather(all_idx, pad_idx)
+    dist.all_gather(all_val, pad_val)
+    # padded entries carry zero values at row 0, so they add nothing
+    out = torch.sparse_coo_tensor(torch.cat(all_idx, 1), torch.cat(all_val, 0), g.shape)
+    return out.coalesce()
+
+
+def broadcast_object(obj: object, env: DistEnv, src: int = 0) -> object:
+    """Send a picklable object from `src` to every rank and return it."""
+    if not env.distributed:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]
