@@ -21,6 +21,7 @@ from dataclasses import field
 from typing import Any
 
 from recnas.data.schema import FeatureSchema
+from recnas.space import liveness
 from recnas.space.arch import D2S_ITEMS
 from recnas.space.arch import Architecture
 from recnas.space.arch import Block
@@ -35,27 +36,7 @@ def dp_items(width: int) -> int:
 
 def live_parts(arch: Architecture) -> list[tuple[bool, bool]]:
     """Per block (index 0 = block 1): whether its dense output y and its sparse output Y reach the head."""
-    n = arch.num_blocks
-    need_y = [False] * (n + 1)
-    need_ys = [False] * (n + 1)
-    need_y[n] = need_ys[n] = True  # the head reads both outputs of the last block
-    for k in range(n, 0, -1):
-        g = arch.blocks[k - 1]
-        need_d, need_s = block_needs(g, need_y[k], need_ys[k])
-        if need_d:
-            for op in g.dense_ops:
-                if op in ("fc", "dot_product"):
-                    for j in g.dense_idx:
-                        need_y[j] = True
-                if op == "dot_product":
-                    for j in g.sparse_idx:
-                        need_ys[j] = True
-                if op in ("sum", "gating"):
-                    need_y[g.dense_left] = need_y[g.dense_right] = True
-        if need_s:
-            for j in g.sparse_idx:
-                need_ys[j] = True
-    return [(need_y[k], need_ys[k]) for k in range(1, n + 1)]
+    return [(lv.dense_out, lv.sparse_out) for lv in liveness(arch)]
 
 
 def block_needs(g: Block, need_y: bool, need_ys: bool) -> tuple[bool, bool]:

@@ -27,7 +27,7 @@ class NASRecNet(nn.Module):
     def __init__(self, arch: Architecture, schema: FeatureSchema, *, layernorm: bool,
                  sparse_grad: bool = True) -> None:
         super().__init__()
-        arch.validate(single_op=False)
+        arch.validate(single_op=False, max_inputs=arch.num_blocks)
         self.arch, self.schema, self.layernorm = arch, schema, bool(layernorm)
         self.plans = make_plan(arch, slots=None)
         self.embedding = Embeddings(schema, sparse_grad=sparse_grad)

@@ -88,7 +88,7 @@ class Supernet(nn.Module):
     def _check(self, arch: Architecture) -> None:
         if arch.num_blocks != self.num_blocks:
             raise ConfigError(f"architecture has {arch.num_blocks} blocks; the supernet has {self.num_blocks}")
-        arch.validate(single_op=False)
+        arch.validate(single_op=False, max_inputs=self.num_blocks)  # the full path reads every source
         for k, g in enumerate(arch.blocks, 1):
             bad = [o for o in g.dense_ops if o not in self.dense_ops]
             bad += [o for o in g.sparse_ops if o not in self.sparse_ops]
