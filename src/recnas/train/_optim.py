@@ -1,0 +1,74 @@
+"""Adagrad with sparse embedding updates and a sparse-aware global gradient-norm clip (method.md §4.3).
+
+Embedding tables produce sparse row gradients; they sit in their own Adagrad parameter group, which
+takes torch's sparse path (touches only the rows of the batch), while the dense group keeps the fast
+multi-tensor path. A step therefore costs the same whatever the table size.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+from typing import Sequence
+
+import torch
+from torch import nn
+
+ADAGRAD_EPS = 1e-2
+
+
+def sparse_parameters(model: nn.Module) -> set[int]:
+    """ids of parameters that receive sparse gradients (nn.Embedding(sparse=True), recnas Embeddings)."""
+    out: set[int] = set()
+    for m in model.modules():
+        if isinstance(m, (nn.Embedding, nn.EmbeddingBag)) and m.sparse:
+            out.add(id(m.weight))
+        elif getattr(m, "sparse_grad", False) and isinstance(getattr(m, "weight", None), nn.Parameter):
+            out.add(id(m.weight))
+    return out
+
+
+def make_optimizer(model: nn.Module, *, lr: float, params: Sequence[nn.Parameter] | None = None,
+                   eps: float = ADAGRAD_EPS) -> torch.optim.Adagrad:
+    """Adagrad (wd 0) over `params` (default: all of `model`'s), sparse-gradient tables in their own group."""
+    chosen = list(model.parameters()) if params is None else list(params)
+    sparse_ids = sparse_parameters(model)
+    sparse = [p for p in chosen if id(p) in sparse_ids]
+    dense = [p for p in chosen if id(p) not in sparse_ids]
+    groups = [{"params": dense, "foreach": None}] if dense else []
+    if sparse:
+        groups.append({"params": sparse, "foreach": False})
+    return torch.optim.Adagrad(groups, lr=lr, eps=eps, weight_decay=0.0)
+
+
+def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    """Set every group's rate (a Python float: no device sync)."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+
+
+def clip_grad_norm(params: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:
+    """Scale all gradients so their global L2 norm is <= max_norm; return the norm before clipping.
+
+    Sparse gradients are coalesced first (duplicate rows must be summed before squaring) and replaced
+    by their coalesced, scaled form. No host sync: the scale is a device tensor, always applied.
+    """
+    with_grad = [p for p in params if p.grad is not None]
+    if not with_grad:
+        return torch.zeros(())
+    for p in with_grad:
+        if p.grad.is_sparse and not p.grad.is_coalesced():
+            p.grad = p.grad.coalesce()
+    dense = [p.grad for p in with_grad if not p.grad.is_sparse]
+    sparse = [p for p in with_grad if p.grad.is_sparse]
+    sq = [g._values().float().pow(2).sum() for g in (p.grad for p in sparse)]
+    if dense:
+        sq.extend(n.float().pow(2) for n in torch._foreach_norm(dense))
+    total = torch.stack(sq).sum().sqrt()
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    if dense:
+        torch._foreach_mul_(dense, coef.to(dense[0].device))
+    for p in sparse:
+        g = p.grad
+        p.grad = torch.sparse_coo_tensor(g._indices(), g._values() * coef.to(g.device), g.shape,
+                                         is_coalesced=True, check_invariants=False)
+    return total

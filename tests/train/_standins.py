@@ -1,0 +1,54 @@
+"""Tiny private stand-ins for the trainer tests: a sparse-embedding model and an in-memory loader."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from recnas.data.batch import Batch
+
+
+class TinyModel(nn.Module):
+    """Embedding(sparse=True) over F fields + a linear layer: forward(dense, sparse) -> logits [B]."""
+
+    def __init__(self, *, dense: int = 3, fields: int = 4, rows: int = 50, dim: int = 4,
+                 sparse: bool = True, seed: int = 0) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.emb = nn.Embedding(rows, dim, sparse=sparse)
+        self.body = nn.Linear(dense + fields * dim, 8)
+        self.out = nn.Linear(8, 1)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+
+    def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
+        """Logits [B]."""
+        e = self.emb(sparse.long()).flatten(1)
+        return self.out(torch.relu(self.body(torch.cat([dense, e], 1)))).squeeze(-1)
+
+
+class ListLoader:
+    """Random batches in memory; shuffles their order per epoch from (seed, epoch)."""
+
+    def __init__(self, *, batches: int = 5, batch_size: int = 16, dense: int = 3, fields: int = 4,
+                 rows: int = 50, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.seed, self.epoch = seed, 0
+        self.data = []
+        for _ in range(batches):
+            d = torch.randn(batch_size, dense, generator=g)
+            s = torch.randint(0, rows, (batch_size, fields), generator=g, dtype=torch.int32)
+            y = (torch.rand(batch_size, generator=g) < 0.3).float()
+            self.data.append(Batch(d, s, y))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch's shuffle."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.seed * 1000 + self.epoch))
+        return (self.data[i] for i in order.tolist())
