@@ -80,7 +80,10 @@ def flops_line(arch: Architecture, dataset: str) -> str:
         from recnas.hardware.flops import count
     except ImportError as e:
         return f"FLOPs/params: unavailable ({e})"
-    c = count(arch, reference_schema(dataset))
+    try:
+        c = count(arch, reference_schema(dataset))
+    except Exception as e:  # noqa: BLE001 - another area's counter must not break this printout
+        return f"FLOPs/params: counting failed ({type(e).__name__}: {e})"
     return (f"{dataset} reference schema: {c.macs / 1e6:.3f} M multiply-adds, {c.flops / 1e6:.3f} MFLOPs "
             f"(2 per multiply-add), {c.params / 1e6:.3f} M params")
 

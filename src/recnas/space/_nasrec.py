@@ -15,6 +15,7 @@ from recnas.runs import atomic_write_text
 from recnas.space._space import SearchSpace
 from recnas.space._space import get_space
 from recnas.space.arch import DENSE_OPS
+from recnas.space.arch import SPARSE_OPS
 from recnas.space.arch import Architecture
 from recnas.space.arch import Block
 
@@ -64,13 +65,13 @@ def _int_list(value: Any, where: str) -> list[int]:
 
 
 def _nodes(nodes: Any, names: tuple[str, ...], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Split `active_nodes` into (dense ops, sparse ops), recnas names, in the table's order."""
+    """Split `active_nodes` into (dense ops, sparse ops), recnas names in recnas op order."""
     bad = [n for n in _int_list(nodes, where) if not 0 <= n < len(names)]
     if bad:
         raise ConfigError(f"{where} has node indices {bad}; valid 0..{len(names) - 1} ({list(names)})")
-    ops = [REFERENCE_OP[names[n]] for n in sorted(set(nodes))]
-    dense = tuple(o for o in ops if o in DENSE_OPS)
-    sparse = tuple(o for o in ops if o not in DENSE_OPS)
+    ops = {REFERENCE_OP[names[n]] for n in nodes}
+    dense = tuple(o for o in DENSE_OPS if o in ops)
+    sparse = tuple(o for o in SPARSE_OPS if o in ops)
     if not dense or not sparse:
         raise ConfigError(f"{where} = {nodes} must name at least one dense and one sparse node "
                           f"of {list(names)}")
