@@ -1,0 +1,184 @@
+"""Slicing supernet (method.md §3.3): fixed path == inherited standalone model, gradients reach exactly
+the sampled parameters, dead blocks are skipped, head slicing, the d2s/FM defect, fake-quant bits."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from recnas.data.schema import FeatureSchema
+from recnas.errors import ConfigError
+from recnas.nn import Supernet
+from recnas.nn import build_model
+from recnas.nn import fake_quant
+from recnas.nn import inherit_weights
+from recnas.space import Architecture
+from recnas.space import Block
+from recnas.space import dead_blocks
+from recnas.space import full_path
+from recnas.space import get_space
+from recnas.space import load_architecture
+from recnas.space import sample_arch
+from recnas.space import sample_path
+
+B = 4
+SCHEMA = FeatureSchema(tuple(f"I{i}" for i in range(13)), tuple(f"C{i}" for i in range(26)),
+                       tuple(range(5, 31)), name="tiny")
+
+
+def _batch(schema: FeatureSchema = SCHEMA, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    dense = torch.randn(B, schema.num_dense, generator=g)
+    sparse = torch.stack([torch.randint(0, n, (B,), generator=g) for n in schema.table_sizes], 1)
+    return dense, sparse
+
+
+@pytest.fixture(scope="module", params=[("full", True), ("full", False), ("small", True), ("small", False)],
+                ids=lambda p: f"{p[0]}-ln{int(p[1])}")
+def net(request) -> tuple[Supernet, str, bool]:  # noqa: ANN001
+    space, ln = request.param
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space(space), layernorm=ln)
+    with torch.no_grad():  # non-trivial LN affine params so slicing errors in them would show
+        for name, p in sn.named_parameters():
+            if "ln_" in name:
+                p.add_(0.1 * torch.randn_like(p))
+    return sn, space, ln
+
+
+def test_inherited_standalone_equals_fixed_path(net) -> None:  # noqa: ANN001
+    sn, space_name, ln = net
+    space = get_space(space_name)
+    rng = random.Random(1)
+    dense, sparse = _batch()
+    archs = [sample_arch(space, rng, layernorm=ln) for _ in range(6)]
+    archs += [sample_path(space, rng, "any_path", layernorm=ln) for _ in range(3)]  # several ops summed
+    for arch in archs:
+        model = inherit_weights(build_model(arch, SCHEMA), sn, arch)
+        with torch.no_grad():
+            ref, out = sn(dense, sparse, arch), model(dense, sparse)
+        assert out.shape == (B,)
+        assert torch.isfinite(out).all()
+        assert torch.allclose(out, ref, atol=1e-5, rtol=1e-5), arch.to_json()
+
+
+def test_full_path_equals_standalone() -> None:
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space("full"))
+    arch = full_path(get_space("full"))
+    dense, sparse = _batch()
+    model = inherit_weights(build_model(arch, SCHEMA), sn, arch)
+    with torch.no_grad():
+        assert torch.allclose(model(dense, sparse), sn(dense, sparse, arch), atol=1e-5)
+
+
+def _chain(ops: list[tuple[str, str]], *, d: int = 64, s: int = 32) -> Architecture:
+    blocks = [Block((k - 1,), (k - 1,), k - 1, 0, (do,), (so,), d, s, d2s=False, fm=False)
+              for k, (do, so) in enumerate(ops, 1)]
+    return Architecture(tuple(blocks))
+
+
+def test_gradients_reach_exactly_the_sampled_parameters() -> None:
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space("full"))
+    ops = [("fc", "efc"), ("gating", "attention"), ("dot_product", "efc"), ("sum", "attention"),
+           ("fc", "efc"), ("dot_product", "attention"), ("fc", "efc")]
+    arch = _chain(ops, d=64, s=32)
+    dense, sparse = _batch()
+    sn(dense, sparse, arch).sum().backward()
+    for k, (blk, (do, so)) in enumerate(zip(sn.blocks, ops), 1):
+        for name, op in list(blk.dense.items()) + list(blk.sparse.items()):
+            grads = [p.grad for p in op.parameters()]
+            if name in (do, so):
+                assert any(g is not None and g.abs().sum() > 0 for g in grads), (k, name)
+            else:
+                assert all(g is None for g in grads), (k, name)
+        assert all(p.grad is None for p in blk.fm.parameters())  # mergers off
+        assert all(p.grad is None for p in blk.d2s.parameters())
+    fc = sn.blocks[0].dense["fc"].proj
+    assert fc.weight.grad[:64, :13].abs().sum() > 0
+    assert fc.weight.grad[64:].abs().sum() == 0  # rows beyond d untouched
+    emb_grad = sn.embedding.weight.grad
+    assert emb_grad.is_sparse
+
+
+def test_dead_blocks_are_skipped(nasrec_config_files) -> None:  # noqa: ANN001
+    path = next(p for p in nasrec_config_files if "criteo" in p.name and "xlarge" in p.name)
+    arch = load_architecture(path)
+    assert dead_blocks(arch) == (4, 5, 6)
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space("full"))
+    dense, sparse = _batch()
+    sn(dense, sparse, arch).sum().backward()
+    for k in (4, 5, 6):
+        assert all(p.grad is None for p in sn.blocks[k - 1].parameters()), k
+    assert any(p.grad is not None for p in sn.blocks[6].parameters())
+    model = build_model(arch, SCHEMA)
+    assert sorted(model.blocks.keys()) == ["1", "2", "3", "7"]
+
+
+def test_d2s_items_do_not_get_the_fm_term() -> None:
+    """Reference defect 5: at d = 128 with both mergers on, Q(D) = D must not receive FM(S)."""
+    blk = Block((0,), (0,), 0, 0, ("fc",), ("efc",), 128, 16, d2s=True, fm=True)
+    arch = Architecture((blk,))
+    model = build_model(arch, SCHEMA)
+    dense, sparse = _batch()
+    with torch.no_grad():
+        feats = model.features(dense, sparse)  # [y (128); S (16 x 16); Q(D) (8 x 16)]
+        y, s_items, q = feats[:, :128], feats[:, 128:128 + 256], feats[:, 128 + 256:]
+        fm = model.blocks["1"].fm(s_items.reshape(B, 16, 16), 128)
+        assert fm.abs().sum() > 0
+        assert torch.allclose(y - fm, q, atol=1e-5)
+
+
+def test_head_slices_and_features() -> None:
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space("full"))
+    arch = sample_arch(get_space("full"), random.Random(3))
+    last = arch.blocks[-1]
+    dense, sparse = _batch()
+    feats = sn.features(dense, sparse, arch)
+    w, b = sn.head(arch)
+    assert feats.shape == (B, last.dense_width + 16 * last.sparse_items) and w.shape == (feats.shape[1],)
+    assert torch.allclose(sn(dense, sparse, arch), feats @ w + b, atol=1e-6)
+
+
+def test_arch_outside_space_is_a_clear_error() -> None:
+    sn = Supernet(SCHEMA, get_space("small"))
+    arch = sample_arch(get_space("full"), random.Random(0))
+    arch = Architecture(tuple(Block(b.dense_idx, b.sparse_idx, b.dense_left, b.dense_right, ("gating",),
+                                    ("efc",), b.dense_width, b.sparse_width) for b in arch.blocks))
+    dense, sparse = _batch()
+    with pytest.raises(ConfigError, match="not in the supernet's space"):
+        sn(dense, sparse, arch)
+
+
+def test_fake_quant_bits() -> None:
+    x = torch.randn(100, requires_grad=True)
+    q8 = fake_quant(x, 8)
+    scale = x.detach().abs().max() / 127
+    assert (q8 - x).abs().max() <= scale / 2 + 1e-6
+    assert len(torch.unique(fake_quant(x, 4))) <= 15
+    assert fake_quant(x, None) is x and fake_quant(x, 32) is x
+    q8.sum().backward()
+    assert torch.equal(x.grad, torch.ones(100))  # straight-through
+    with pytest.raises(ConfigError):
+        fake_quant(x, 3)
+
+
+def test_bits_mapping_changes_only_quantized_blocks() -> None:
+    torch.manual_seed(0)
+    sn = Supernet(SCHEMA, get_space("full"))
+    arch = sample_arch(get_space("full"), random.Random(5))
+    dense, sparse = _batch()
+    base = sn(dense, sparse, arch)
+    q = sn(dense, sparse, arch, bits={7: (4, 4)})
+    assert not torch.allclose(base, q)
+    assert torch.allclose(sn(dense, sparse, arch, bits={7: (None, 32)}), base)
+    q.sum().backward()
+    op = sn.blocks[6].dense[arch.blocks[6].dense_op]
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in op.parameters())  # STE
+    with pytest.raises(ConfigError):
+        sn(dense, sparse, arch, bits={9: (8, 8)})
