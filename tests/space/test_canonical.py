@@ -1,4 +1,4 @@
-"""Liveness, canonical form and canonical hash (method.md 6): equal networks hash equal, others differ."""
+"""Liveness, canonical form and hash (method.md 6): equal networks hash equal, others differ."""
 
 from __future__ import annotations
 
@@ -19,8 +19,16 @@ FULL = get_space("full")
 
 
 def _b(**kw: object) -> Block:
-    base: dict[str, object] = dict(dense_idx=(0,), sparse_idx=(0,), dense_left=0, dense_right=0,
-                                   dense_ops=("fc",), sparse_ops=("efc",), dense_width=64, sparse_width=32)
+    base: dict[str, object] = dict(
+        dense_idx=(0,),
+        sparse_idx=(0,),
+        dense_left=0,
+        dense_right=0,
+        dense_ops=("fc",),
+        sparse_ops=("efc",),
+        dense_width=64,
+        sparse_width=32,
+    )
     base.update(kw)
     return Block(**base)  # type: ignore[arg-type]
 
@@ -42,7 +50,10 @@ CHAIN = _arch(_b(), _b(dense_idx=(1,)), _b(dense_idx=(2,), sparse_idx=(2,)))
 def test_liveness_of_chain() -> None:
     lv = liveness(CHAIN)
     assert [(x.dense_out, x.sparse_out, x.dense, x.sparse) for x in lv] == [
-        (True, False, True, False), (True, True, True, True), (True, True, True, True)]
+        (True, False, True, False),
+        (True, True, True, True),
+        (True, True, True, True),
+    ]
     assert live_blocks(CHAIN) == (1, 2, 3) and dead_blocks(CHAIN) == ()
     stem_only = _with(CHAIN, 3, dense_idx=(0,), sparse_idx=(0,))
     assert live_blocks(stem_only) == (3,) and dead_blocks(stem_only) == (1, 2)
@@ -78,7 +89,10 @@ def test_dead_dense_side_and_fm() -> None:
     lv = liveness(arch)[1]
     assert (lv.dense_out, lv.sparse_out, lv.dense, lv.sparse) == (False, True, False, True)
     h = arch_hash(arch)
-    assert arch_hash(_with(arch, 2, dense_ops=("gating",), dense_width=1024, dense_idx=(0,), fm=True)) == h
+    assert (
+        arch_hash(_with(arch, 2, dense_ops=("gating",), dense_width=1024, dense_idx=(0,), fm=True))
+        == h
+    )
     lv1 = liveness(arch)[0]  # block 1 is reached only through Y_1 (block 2's sparse_idx)
     assert (lv1.dense_out, lv1.sparse_out, lv1.dense, lv1.sparse) == (False, True, False, True)
     d2s = _with(arch, 2, d2s=True)  # Q(D_2) enters Y_2: the dense side comes alive
@@ -99,7 +113,9 @@ def test_dot_product_keeps_sparse_idx_alive() -> None:
 
 def test_dead_blocks_do_not_count() -> None:
     stem_only = _with(CHAIN, 3, dense_idx=(0,), sparse_idx=(0,))
-    other = _with(_with(stem_only, 1, dense_width=1024, fm=True), 2, dense_ops=("sum",), dense_left=1)
+    other = _with(
+        _with(stem_only, 1, dense_width=1024, fm=True), 2, dense_ops=("sum",), dense_left=1
+    )
     assert arch_hash(other) == arch_hash(stem_only)
     c = canonical(other)
     assert c.blocks[0] == c.blocks[1] == _b(dense_width=16, sparse_width=16)
@@ -119,12 +135,15 @@ def test_canonical_properties_on_random_architectures() -> None:
         # blocks must keep the hash
         r = sample_arch(FULL, rng)
         dead = set(dead_blocks(a))
-        mixed = Architecture(tuple(rb if k in dead else ab
-                                   for k, (ab, rb) in enumerate(zip(a.blocks, r.blocks), 1)))
+        mixed = Architecture(
+            tuple(rb if k in dead else ab for k, (ab, rb) in enumerate(zip(a.blocks, r.blocks), 1))
+        )
         assert arch_hash(mixed) == arch_hash(a)
         # the head always reads block 7: its widths are live genes
         wider = _with(a, 7, dense_width=16 if a.blocks[6].dense_width != 16 else 32)
         assert arch_hash(wider) != arch_hash(a)
         h = arch_hash(a)
-        assert canonical(hashes.setdefault(h, a)) == c  # equal hashes only for equal canonical forms
+        assert (
+            canonical(hashes.setdefault(h, a)) == c
+        )  # equal hashes only for equal canonical forms
     assert len(hashes) > 1400

@@ -25,17 +25,25 @@ def test_sample_prints_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
     get_space("full").validate_arch(arch)
     assert _out(capsys, "sample", "--space", "full", "--seed", "1") == text
     assert _out(capsys, "sample", "--space", "full", "--seed", "2") != text
-    small = Architecture.from_json(_out(capsys, "sample", "--space", "small", "--strategy", "random"))
+    small = Architecture.from_json(
+        _out(capsys, "sample", "--space", "small", "--strategy", "random")
+    )
     get_space("small").validate_arch(small)
     path = Architecture.from_json(_out(capsys, "sample", "--strategy", "full_path"))
     assert path.blocks[6].dense_idx == tuple(range(7))
 
 
-def test_import_nasrec(capsys: pytest.CaptureFixture[str], shared_dir: Path, tmp_path: Path) -> None:
+def test_import_nasrec(
+    capsys: pytest.CaptureFixture[str], shared_dir: Path, tmp_path: Path
+) -> None:
     f = shared_dir / "nasrec_configs/criteo/ea_criteo_kaggle_xlarge_best_1shot.json"
     out = _out(capsys, "import-nasrec", str(f), "--out", str(tmp_path / "a.json"))
     text, _, tail = out.partition("\n}\n")
-    assert Architecture.from_json(text + "\n}") == load_architecture(f) == load_architecture(tmp_path / "a.json")
+    assert (
+        Architecture.from_json(text + "\n}")
+        == load_architecture(f)
+        == load_architecture(tmp_path / "a.json")
+    )
     assert "dead blocks (never reach the head): 4, 5, 6" in tail
     # FLOPs come from recnas.hardware.flops (another area); either they print or the line says why
     assert "criteo reference schema:" in tail or "FLOPs/params: unavailable" in tail

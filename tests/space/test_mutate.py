@@ -1,4 +1,4 @@
-"""Mutation: validity, exactly one changed gene, move distribution, mutation schedule (method.md 6)."""
+"""Mutation: validity, one changed gene per move, move distribution, schedule (method.md 6)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,17 @@ from recnas.space import mutate_once
 from recnas.space import num_mutations
 from recnas.space import sample_arch
 
-GENES = ("dense_idx", "sparse_idx", "dense_left", "dense_right", "ops", "dense_width", "sparse_width",
-         "d2s", "fm")
+GENES = (
+    "dense_idx",
+    "sparse_idx",
+    "dense_left",
+    "dense_right",
+    "ops",
+    "dense_width",
+    "sparse_width",
+    "d2s",
+    "fm",
+)
 
 
 def _gene(b: Block, gene: str) -> object:
@@ -28,8 +37,12 @@ def _gene(b: Block, gene: str) -> object:
 
 def _diff(a: Architecture, b: Architecture) -> list[tuple[int, str]]:
     """(block, gene) pairs whose values differ."""
-    return [(k, g) for k, (x, y) in enumerate(zip(a.blocks, b.blocks), 1) for g in GENES
-            if _gene(x, g) != _gene(y, g)]
+    return [
+        (k, g)
+        for k, (x, y) in enumerate(zip(a.blocks, b.blocks), 1)
+        for g in GENES
+        if _gene(x, g) != _gene(y, g)
+    ]
 
 
 def test_num_mutations_schedule() -> None:
@@ -57,8 +70,10 @@ def test_each_move_changes_exactly_one_gene(space_name: str) -> None:
         assert desc == f"block {k}: {gene}"
         moved[gene] += 1
         if gene == "ops" and space_name == "full":
-            assert (child.blocks[k - 1].dense_op, child.blocks[k - 1].sparse_op) != \
-                (parent.blocks[k - 1].dense_op, parent.blocks[k - 1].sparse_op)
+            assert (child.blocks[k - 1].dense_op, child.blocks[k - 1].sparse_op) != (
+                parent.blocks[k - 1].dense_op,
+                parent.blocks[k - 1].sparse_op,
+            )
     assert set(moved) == set(GENES)
 
 
@@ -111,8 +126,15 @@ def test_mutate_moves_and_determinism() -> None:
 
 
 def test_nothing_to_mutate_is_an_error() -> None:
-    frozen = replace(get_space("small"), num_blocks=1, dense_ops=("fc",), dense_widths=(16,),
-                     sparse_widths=(16,), allow_d2s=False, allow_fm=False)
+    frozen = replace(
+        get_space("small"),
+        num_blocks=1,
+        dense_ops=("fc",),
+        dense_widths=(16,),
+        sparse_widths=(16,),
+        allow_d2s=False,
+        allow_fm=False,
+    )
     arch = sample_arch(frozen, random.Random(0))
     with pytest.raises(ConfigError, match="nothing to mutate"):
         mutate(arch, frozen, random.Random(0))

@@ -1,4 +1,4 @@
-"""Published NASRec JSON: import, export, round trips, liveness of the six files (method.md 2.5, 8)."""
+"""Published NASRec JSON: import, export, round trips, dead blocks of the six (method.md 2.5, 8)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,21 @@ from recnas.space import to_nasrec
 
 # method.md 8: blocks that never reach the head
 DEAD = {
-    "criteo_kaggle_xlarge": (4, 5, 6), "avazu_kaggle_xlarge": (4, 5, 6), "kdd_kaggle_xlarge": (6,),
-    "criteo_kaggle_autoctr": (6,), "avazu_kaggle_autoctr": (), "kdd_kaggle_autoctr": (),
+    "criteo_kaggle_xlarge": (4, 5, 6),
+    "avazu_kaggle_xlarge": (4, 5, 6),
+    "kdd_kaggle_xlarge": (6,),
+    "criteo_kaggle_autoctr": (6,),
+    "avazu_kaggle_autoctr": (),
+    "kdd_kaggle_autoctr": (),
 }
-LOSS = {"criteo_kaggle_autoctr": 0.4474, "criteo_kaggle_xlarge": 0.4511, "avazu_kaggle_autoctr": 0.3908,
-        "avazu_kaggle_xlarge": 0.3923, "kdd_kaggle_autoctr": 0.1563, "kdd_kaggle_xlarge": 0.1570}
+LOSS = {
+    "criteo_kaggle_autoctr": 0.4474,
+    "criteo_kaggle_xlarge": 0.4511,
+    "avazu_kaggle_autoctr": 0.3908,
+    "avazu_kaggle_xlarge": 0.3923,
+    "kdd_kaggle_autoctr": 0.1563,
+    "kdd_kaggle_xlarge": 0.1570,
+}
 
 
 def _key(path: Path) -> str:
@@ -49,21 +59,34 @@ def test_six_published_files_round_trip(nasrec_config_files: list[Path]) -> None
         for mine, theirs in zip(out["micro"], raw["micro"]):
             assert mine == {**theirs, "active_nodes": sorted(theirs["active_nodes"])}
         for mine, theirs in zip(out["macro"], raw["macro"]):
-            assert {k: sorted(v) for k, v in mine.items()} == {k: sorted(v) for k, v in theirs.items()}
+            assert {k: sorted(v) for k, v in mine.items()} == {
+                k: sorted(v) for k, v in theirs.items()
+            }
         assert dead_blocks(arch) == DEAD[_key(path)], path.name
 
 
 def test_criteo_full_block_1(shared_dir: Path) -> None:
-    arch = load_architecture(shared_dir / "nasrec_configs/criteo/ea_criteo_kaggle_xlarge_best_1shot.json")
+    arch = load_architecture(
+        shared_dir / "nasrec_configs/criteo/ea_criteo_kaggle_xlarge_best_1shot.json"
+    )
     b = arch.blocks[0]
     assert (b.dense_op, b.sparse_op) == ("gating", "attention")
-    assert (b.dense_left, b.dense_right, b.dense_width, b.sparse_width, b.d2s, b.fm) == (0, 0, 128, 64, True, False)
+    assert (b.dense_left, b.dense_right, b.dense_width, b.sparse_width, b.d2s, b.fm) == (
+        0,
+        0,
+        128,
+        64,
+        True,
+        False,
+    )
     assert arch.blocks[4].dense_idx == (0, 2, 3, 4)  # file order [4, 0, 3, 2]
     assert arch.layernorm is True
 
 
 def test_avazu_small_block_5(shared_dir: Path) -> None:
-    b = load_architecture(shared_dir / "nasrec_configs/avazu/ea_avazu_kaggle_autoctr_best_1shot.json").blocks[4]
+    b = load_architecture(
+        shared_dir / "nasrec_configs/avazu/ea_avazu_kaggle_autoctr_best_1shot.json"
+    ).blocks[4]
     assert (b.dense_width, b.d2s, b.fm) == (128, True, True)  # the defect-5 test case
 
 

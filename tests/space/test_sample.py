@@ -6,9 +6,9 @@ import itertools
 import math
 import random
 from collections import Counter
-from typing import Callable
-from typing import Hashable
-from typing import Sequence
+from collections.abc import Callable
+from collections.abc import Hashable
+from collections.abc import Sequence
 
 import pytest
 from scipy.stats import chisquare
@@ -29,8 +29,10 @@ def _binom_probs(n_max: int) -> list[float]:
     return [math.comb(n_max - 1, c - 1) / 2 ** (n_max - 1) for c in range(1, n_max + 1)]
 
 
-def _check(observed: Counter[Hashable], support: Sequence[Hashable], probs: Sequence[float]) -> None:
-    """Chi-square goodness of fit; p < 1e-3 fails (draws are seeded, so the test is deterministic)."""
+def _check(
+    observed: Counter[Hashable], support: Sequence[Hashable], probs: Sequence[float]
+) -> None:
+    """Chi-square goodness of fit; p < 1e-3 fails (draws are seeded: the test is deterministic)."""
     assert set(observed) <= set(support), set(observed) - set(support)
     n = sum(observed.values())
     obs = [observed[s] for s in support]
@@ -68,13 +70,20 @@ def test_default_subsets_uniform_given_count(default_draws: list[Architecture]) 
 def test_default_left_right_and_ops(default_draws: list[Architecture]) -> None:
     b5 = [a.blocks[4] for a in default_draws]
     # left and right: one source each, independently, with replacement (pairs may be equal)
-    _check(Counter((b.dense_left, b.dense_right) for b in b5), list(itertools.product(range(5), repeat=2)),
-           [1 / 25] * 25)
+    _check(
+        Counter((b.dense_left, b.dense_right) for b in b5),
+        list(itertools.product(range(5), repeat=2)),
+        [1 / 25] * 25,
+    )
     _check(Counter(b.dense_ops for b in b5), [(o,) for o in FULL.dense_ops], [1 / 4] * 4)
     _check(Counter(b.sparse_ops for b in b5), [(o,) for o in FULL.sparse_ops], [1 / 2] * 2)
     _check(Counter(b.dense_width for b in b5), FULL.dense_widths, [1 / 8] * 8)
     _check(Counter(b.sparse_width for b in b5), FULL.sparse_widths, [1 / 4] * 4)
-    _check(Counter((b.d2s, b.fm) for b in b5), list(itertools.product((False, True), repeat=2)), [1 / 4] * 4)
+    _check(
+        Counter((b.d2s, b.fm) for b in b5),
+        list(itertools.product((False, True), repeat=2)),
+        [1 / 4] * 4,
+    )
 
 
 def test_single_path_one_source_per_set() -> None:
@@ -120,7 +129,9 @@ def test_deterministic_per_seed(strategy: str) -> None:
     def draw(seed: int) -> list[Architecture]:
         rng = random.Random(seed)
         fn: Callable[[], Architecture] = (
-            (lambda: sample_arch(FULL, rng)) if strategy == "random" else (lambda: sample_path(FULL, rng, strategy))
+            (lambda: sample_arch(FULL, rng))
+            if strategy == "random"
+            else (lambda: sample_path(FULL, rng, strategy))
         )
         return [fn() for _ in range(5)]
 
@@ -132,8 +143,12 @@ def test_deterministic_per_seed(strategy: str) -> None:
 def test_small_space_and_unknown_strategy() -> None:
     small = get_space("small")
     rng = random.Random(0)
-    ops = Counter(b.dense_ops + b.sparse_ops for _ in range(300) for b in sample_path(small, rng).blocks)
+    ops = Counter(
+        b.dense_ops + b.sparse_ops for _ in range(300) for b in sample_path(small, rng).blocks
+    )
     assert set(ops) == {("fc", "efc"), ("dot_product", "efc")}
     with pytest.raises(ConfigError, match="unknown sampling strategy 'best'"):
         sample_path(small, rng, "best")
-    assert sample_path(small, random.Random(1), "single-path") == sample_path(small, random.Random(1), "single_path")
+    assert sample_path(small, random.Random(1), "single-path") == sample_path(
+        small, random.Random(1), "single_path"
+    )

@@ -1,4 +1,4 @@
-"""SearchSpace presets, parameters, validation messages and the size of the space (method.md 2.2, 2.5)."""
+"""SearchSpace presets, parameters, validation messages and space size (method.md 2.2, 2.5)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,16 @@ from recnas.space import get_space
 
 
 def _block(k: int, **kw: object) -> Block:
-    base: dict[str, object] = dict(dense_idx=(k - 1,), sparse_idx=(0,), dense_left=0, dense_right=k - 1,
-                                   dense_ops=("fc",), sparse_ops=("efc",), dense_width=64, sparse_width=32)
+    base: dict[str, object] = dict(
+        dense_idx=(k - 1,),
+        sparse_idx=(0,),
+        dense_left=0,
+        dense_right=k - 1,
+        dense_ops=("fc",),
+        sparse_ops=("efc",),
+        dense_width=64,
+        sparse_width=32,
+    )
     base.update(kw)
     return Block(**base)  # type: ignore[arg-type]
 
@@ -34,7 +42,9 @@ def test_presets() -> None:
         assert s.num_blocks == 7 and s.max_inputs == 4
         assert s.dense_widths == (16, 32, 64, 128, 256, 512, 768, 1024)
         assert s.sparse_widths == (16, 32, 48, 64)
-    assert get_space("xlarge") == full and get_space("autoctr") == small and get_space("Full") == full
+    assert (
+        get_space("xlarge") == full and get_space("autoctr") == small and get_space("Full") == full
+    )
     with pytest.raises(ConfigError, match="unknown search space 'medium'"):
         get_space("medium")
 
@@ -57,17 +67,21 @@ def test_sizes_match_the_spec() -> None:
     assert f"{float(small.size(dead_genes=False)):.1e}" == "1.9e+32"
     assert [full.num_subsets(i) for i in range(1, 8)] == [1, 3, 7, 15, 30, 56, 98]
     # Small differs only in op counts: 8 pairs per block vs 2, and dead-gene-free the same sets
-    assert full.size() == small.size() * 4 ** 7
+    assert full.size() == small.size() * 4**7
 
 
 def _block_genes(space: SearchSpace, i: int) -> list[tuple[object, ...]]:
-    """Every (dense_idx, sparse_idx, left, right, dense op, sparse op) of block i, by brute force."""
-    sets = [c for n in range(1, space.max_sources(i) + 1) for c in itertools.combinations(range(i), n)]
-    return list(itertools.product(sets, sets, range(i), range(i), space.dense_ops, space.sparse_ops))
+    """Every (dense_idx, sparse_idx, left, right, dense op, sparse op) of block i."""
+    sets = [
+        c for n in range(1, space.max_sources(i) + 1) for c in itertools.combinations(range(i), n)
+    ]
+    return list(
+        itertools.product(sets, sets, range(i), range(i), space.dense_ops, space.sparse_ops)
+    )
 
 
 def _reduce(g: tuple[object, ...]) -> tuple[object, ...]:
-    """Reset the dead genes named in method.md 2.5 (our own brute-force reading, not canonical())."""
+    """Reset the dead genes named in method.md 2.5 (an independent reading, not canonical())."""
     dense_idx, sparse_idx, left, right, op, sop = g
     if op in ("fc", "dot_product"):
         left = right = None
@@ -80,8 +94,14 @@ def _reduce(g: tuple[object, ...]) -> tuple[object, ...]:
 
 def test_size_formula_by_enumeration() -> None:
     # one width each and no mergers, so size() is the product of the per-block gene counts
-    tiny = replace(get_space("full"), num_blocks=4, dense_widths=(16,), sparse_widths=(16,),
-                   allow_d2s=False, allow_fm=False)
+    tiny = replace(
+        get_space("full"),
+        num_blocks=4,
+        dense_widths=(16,),
+        sparse_widths=(16,),
+        allow_d2s=False,
+        allow_fm=False,
+    )
     every = live = 1
     for i in range(1, 5):
         genes = _block_genes(tiny, i)
@@ -110,8 +130,9 @@ def test_validate_accepts_good_architecture() -> None:
         (1, {"dense_ops": ("fc", "sum")}, "full", ("block 1", "dense_ops", "several")),
     ],
 )
-def test_validate_names_block_and_field(k: int, change: dict[str, object], space: str,
-                                        needles: tuple[str, ...]) -> None:
+def test_validate_names_block_and_field(
+    k: int, change: dict[str, object], space: str, needles: tuple[str, ...]
+) -> None:
     blocks = list(_arch().blocks)
     blocks[k - 1] = replace(blocks[k - 1], **change)  # type: ignore[arg-type]
     with pytest.raises(ConfigError) as e:
@@ -131,7 +152,9 @@ def test_validate_block_count_and_mergers() -> None:
 
 
 def test_parameterised_space() -> None:
-    s = replace(get_space("small"), num_blocks=3, dense_widths=(8, 24), sparse_widths=(4,), max_inputs=2)
+    s = replace(
+        get_space("small"), num_blocks=3, dense_widths=(8, 24), sparse_widths=(4,), max_inputs=2
+    )
     assert [s.num_subsets(i) for i in (1, 2, 3)] == [1, 3, 6]
     # block i: ops 2*1, widths 2*1, mergers 4, sets^2, left/right i^2
     assert s.size() == (2 * 2 * 4) ** 3 * (1 * 9 * 36) * (1 * 4 * 9)

@@ -1,4 +1,4 @@
-"""Search space: architectures, spaces, sampling, mutation, canonical hash, NASRec import (no torch).
+"""Search space: architectures, spaces, sampling, mutation, canonical hash, NASRec JSON (no torch).
 
 Implements method.md §2 (genes, spaces, size), §4.1 (path sampling), §6 (mutation, liveness,
 canonical hash) and §8 (published NASRec JSON).

@@ -80,8 +80,15 @@ def _ordered(ops: tuple[str, ...], order: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(ops, key=order.index))
 
 
-def _canonical_block(b: Block, lv: BlockLiveness, *, dense_default: str, sparse_default: str,
-                     d_default: int, s_default: int) -> Block:
+def _canonical_block(
+    b: Block,
+    lv: BlockLiveness,
+    *,
+    dense_default: str,
+    sparse_default: str,
+    d_default: int,
+    s_default: int,
+) -> Block:
     """Block b with its dead genes reset to the defaults."""
     dense_ops, sparse_ops = _ordered(b.dense_ops, DENSE_OPS), _ordered(b.sparse_ops, SPARSE_OPS)
     dense_idx, sparse_idx, left, right = b.dense_idx, b.sparse_idx, b.dense_left, b.dense_right
@@ -99,8 +106,18 @@ def _canonical_block(b: Block, lv: BlockLiveness, *, dense_default: str, sparse_
         sparse_idx = (0,)
     if not lv.sparse:
         sparse_ops, s = (sparse_default,), s_default
-    return Block(dense_idx, sparse_idx, left, right, dense_ops, sparse_ops, d, s,
-                 d2s=b.d2s and lv.sparse_out, fm=b.fm and lv.dense_out)
+    return Block(
+        dense_idx,
+        sparse_idx,
+        left,
+        right,
+        dense_ops,
+        sparse_ops,
+        d,
+        s,
+        d2s=b.d2s and lv.sparse_out,
+        fm=b.fm and lv.dense_out,
+    )
 
 
 def canonical(arch: Architecture, *, space: SearchSpace | None = None) -> Architecture:
@@ -116,8 +133,14 @@ def canonical(arch: Architecture, *, space: SearchSpace | None = None) -> Archit
     s_default = space.sparse_widths[0] if space else SPARSE_WIDTHS[0]
     dead = BlockLiveness(False, False, False, False)
     blocks = tuple(
-        _canonical_block(b, lv if lv.live else dead, dense_default=dense_default,
-                         sparse_default=sparse_default, d_default=d_default, s_default=s_default)
+        _canonical_block(
+            b,
+            lv if lv.live else dead,
+            dense_default=dense_default,
+            sparse_default=sparse_default,
+            d_default=d_default,
+            s_default=s_default,
+        )
         for b, lv in zip(arch.blocks, liveness(arch))
     )
     return Architecture(blocks, layernorm=arch.layernorm)

@@ -22,7 +22,7 @@ MICRO_GENES: tuple[str, ...] = ("ops", "dense_width", "sparse_width", "d2s", "fm
 
 
 def num_mutations(generation: int, generations: int) -> int:
-    """Moves per child at `generation` (0-based) of `generations`: (G - g) // max(20, G // 5) + 1."""
+    """Moves per child at generation g (0-based) of G: (G - g) // max(20, G // 5) + 1."""
     return (generations - generation) // max(20, generations // 5) + 1
 
 
@@ -43,7 +43,9 @@ def _changeable(space: SearchSpace, b: Block, k: int, gene: str) -> bool:
     return space.allow_fm or b.fm
 
 
-def _redraw_set(space: SearchSpace, rng: random.Random, k: int, current: tuple[int, ...]) -> tuple[int, ...]:
+def _redraw_set(
+    space: SearchSpace, rng: random.Random, k: int, current: tuple[int, ...]
+) -> tuple[int, ...]:
     """A new connection set of block k: count uniform in 1..max_sources, then a uniform subset."""
     while True:
         new = tuple(sorted(rng.sample(range(k), rng.randint(1, space.max_sources(k)))))
@@ -53,30 +55,46 @@ def _redraw_set(space: SearchSpace, rng: random.Random, k: int, current: tuple[i
 
 def _redraw(space: SearchSpace, rng: random.Random, b: Block, k: int, gene: str) -> Block:
     """Block b with gene `gene` set to a new value (assumes `_changeable`)."""
-    if gene in ("dense_idx", "sparse_idx"):
-        current: tuple[int, ...] = getattr(b, gene)
-        return replace(b, **{gene: _redraw_set(space, rng, k, current)})
-    if gene in ("dense_left", "dense_right"):
-        return replace(b, **{gene: rng.choice([j for j in range(k) if j != getattr(b, gene)])})
+    if gene == "dense_idx":
+        return replace(b, dense_idx=_redraw_set(space, rng, k, b.dense_idx))
+    if gene == "sparse_idx":
+        return replace(b, sparse_idx=_redraw_set(space, rng, k, b.sparse_idx))
+    if gene == "dense_left":
+        return replace(b, dense_left=rng.choice([j for j in range(k) if j != b.dense_left]))
+    if gene == "dense_right":
+        return replace(b, dense_right=rng.choice([j for j in range(k) if j != b.dense_right]))
     if gene == "ops":  # a new (dense, sparse) pair, as in the reference's micro move
-        pairs = [(d, s) for d in space.dense_ops for s in space.sparse_ops
-                 if ((d,), (s,)) != (b.dense_ops, b.sparse_ops)]
+        pairs = [
+            (d, s)
+            for d in space.dense_ops
+            for s in space.sparse_ops
+            if ((d,), (s,)) != (b.dense_ops, b.sparse_ops)
+        ]
         d_op, s_op = rng.choice(pairs)
         return replace(b, dense_ops=(d_op,), sparse_ops=(s_op,))
     if gene == "dense_width":
-        return replace(b, dense_width=rng.choice([w for w in space.dense_widths if w != b.dense_width]))
+        return replace(
+            b, dense_width=rng.choice([w for w in space.dense_widths if w != b.dense_width])
+        )
     if gene == "sparse_width":
-        return replace(b, sparse_width=rng.choice([w for w in space.sparse_widths if w != b.sparse_width]))
+        return replace(
+            b, sparse_width=rng.choice([w for w in space.sparse_widths if w != b.sparse_width])
+        )
     if gene == "d2s":
         return replace(b, d2s=not b.d2s)
     return replace(b, fm=not b.fm)
 
 
-def mutate_once(arch: Architecture, space: SearchSpace, rng: random.Random) -> tuple[Architecture, str]:
+def mutate_once(
+    arch: Architecture, space: SearchSpace, rng: random.Random
+) -> tuple[Architecture, str]:
     """One move; returns the child and a description such as 'block 3: dense_width'."""
     n = arch.num_blocks
-    if not any(_changeable(space, b, k, g) for k, b in enumerate(arch.blocks, 1)
-               for g in MACRO_GENES + MICRO_GENES):
+    if not any(
+        _changeable(space, b, k, g)
+        for k, b in enumerate(arch.blocks, 1)
+        for g in MACRO_GENES + MICRO_GENES
+    ):
         raise ConfigError(f"space {space.name!r} has no gene with two values; nothing to mutate")
     while True:  # rejection keeps the spec's distribution, conditioned on the move being possible
         k = rng.randint(1, n)
@@ -89,7 +107,9 @@ def mutate_once(arch: Architecture, space: SearchSpace, rng: random.Random) -> t
     return replace(arch, blocks=tuple(blocks)), f"block {k}: {gene}"
 
 
-def mutate(arch: Architecture, space: SearchSpace, rng: random.Random, *, moves: int = 1) -> Architecture:
+def mutate(
+    arch: Architecture, space: SearchSpace, rng: random.Random, *, moves: int = 1
+) -> Architecture:
     """Apply `moves` mutation moves (each changes one gene) to a single-op architecture."""
     for _ in range(moves):
         arch, _ = mutate_once(arch, space, rng)

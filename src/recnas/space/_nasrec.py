@@ -25,20 +25,32 @@ NODE_NAMES: dict[str, tuple[str, ...]] = {
     "xlarge": ("linear-2d", "dot-product", "sigmoid-gating", "sum", "transformer", "linear-3d"),
 }
 REFERENCE_OP: dict[str, str] = {  # reference node name -> recnas op name
-    "linear-2d": "fc", "dot-product": "dot_product", "sigmoid-gating": "gating", "sum": "sum",
-    "transformer": "attention", "linear-3d": "efc",
+    "linear-2d": "fc",
+    "dot-product": "dot_product",
+    "sigmoid-gating": "gating",
+    "sum": "sum",
+    "transformer": "attention",
+    "linear-3d": "efc",
 }
 _CONFIG_OF_SPACE: dict[str, str] = {"small": "autoctr", "full": "xlarge"}
 _SPACE_OF_CONFIG: dict[str, str] = {v: k for k, v in _CONFIG_OF_SPACE.items()}
-_MICRO_KEYS = ("active_nodes", "dense_in_dims", "sparse_in_dims", "dense_sparse_interact", "deep_fm")
+_MICRO_KEYS = (
+    "active_nodes",
+    "dense_in_dims",
+    "sparse_in_dims",
+    "dense_sparse_interact",
+    "deep_fm",
+)
 _MACRO_KEYS = ("dense_idx", "sparse_idx", "dense_left_idx", "dense_right_idx")
 
 
 def _config_name(d: dict[str, Any], where: str) -> str:
     config = d.get("config")
     if config not in NODE_NAMES:
-        raise ConfigError(f"{where}: 'config' is {config!r}; supported: {sorted(NODE_NAMES)} "
-                          "('xlarge-zeros' is used by no released file)")
+        raise ConfigError(
+            f"{where}: 'config' is {config!r}; supported: {sorted(NODE_NAMES)} "
+            "('xlarge-zeros' is used by no released file)"
+        )
     return str(config)
 
 
@@ -59,22 +71,29 @@ def _one(value: Any, where: str) -> int:
 
 
 def _int_list(value: Any, where: str) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
         raise ConfigError(f"{where} must be a list of integer source indices, got {value!r}")
     return value
 
 
-def _nodes(nodes: Any, names: tuple[str, ...], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _nodes(
+    nodes: Any, names: tuple[str, ...], where: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Split `active_nodes` into (dense ops, sparse ops), recnas names in recnas op order."""
     bad = [n for n in _int_list(nodes, where) if not 0 <= n < len(names)]
     if bad:
-        raise ConfigError(f"{where} has node indices {bad}; valid 0..{len(names) - 1} ({list(names)})")
+        raise ConfigError(
+            f"{where} has node indices {bad}; valid 0..{len(names) - 1} ({list(names)})"
+        )
     ops = {REFERENCE_OP[names[n]] for n in nodes}
     dense = tuple(o for o in DENSE_OPS if o in ops)
     sparse = tuple(o for o in SPARSE_OPS if o in ops)
     if not dense or not sparse:
-        raise ConfigError(f"{where} = {nodes} must name at least one dense and one sparse node "
-                          f"of {list(names)}")
+        raise ConfigError(
+            f"{where} = {nodes} must name at least one dense and one sparse node of {list(names)}"
+        )
     return dense, sparse
 
 
@@ -86,7 +105,9 @@ def _block(micro: Any, macro: Any, names: tuple[str, ...], k: int, where: str) -
         missing = [key for key in keys if key not in entry]
         if missing:
             raise ConfigError(f"{where}: {part}[{k - 1}] (block {k}) lacks {missing}")
-    dense_ops, sparse_ops = _nodes(micro["active_nodes"], names, f"{where}: micro[{k - 1}].active_nodes")
+    dense_ops, sparse_ops = _nodes(
+        micro["active_nodes"], names, f"{where}: micro[{k - 1}].active_nodes"
+    )
     m = f"{where}: macro[{k - 1}]"
     try:
         return Block(
@@ -94,9 +115,12 @@ def _block(micro: Any, macro: Any, names: tuple[str, ...], k: int, where: str) -
             sparse_idx=tuple(_int_list(macro["sparse_idx"], f"{m}.sparse_idx")),
             dense_left=_one(macro["dense_left_idx"], f"{m}.dense_left_idx"),
             dense_right=_one(macro["dense_right_idx"], f"{m}.dense_right_idx"),
-            dense_ops=dense_ops, sparse_ops=sparse_ops,
-            dense_width=int(micro["dense_in_dims"]), sparse_width=int(micro["sparse_in_dims"]),
-            d2s=bool(micro["dense_sparse_interact"]), fm=bool(micro["deep_fm"]),
+            dense_ops=dense_ops,
+            sparse_ops=sparse_ops,
+            dense_width=int(micro["dense_in_dims"]),
+            sparse_width=int(micro["sparse_in_dims"]),
+            d2s=bool(micro["dense_sparse_interact"]),
+            fm=bool(micro["deep_fm"]),
         )
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: micro[{k - 1}] (block {k}): {e}") from None
@@ -113,7 +137,9 @@ def from_nasrec(d: dict[str, Any], *, where: str = "NASRec JSON") -> Architectur
     n = d.get("num_blocks", len(micro))
     if n != len(micro):
         raise ConfigError(f"{where}: num_blocks = {n} but 'micro' has {len(micro)} entries")
-    blocks = tuple(_block(mi, ma, names, k, where) for k, (mi, ma) in enumerate(zip(micro, macro), 1))
+    blocks = tuple(
+        _block(mi, ma, names, k, where) for k, (mi, ma) in enumerate(zip(micro, macro), 1)
+    )
     arch = Architecture(blocks, layernorm=bool(d.get("use_layernorm", 1)))
     try:
         nasrec_space(d, where=where).validate_arch(arch, single_op=False)
@@ -122,7 +148,9 @@ def from_nasrec(d: dict[str, Any], *, where: str = "NASRec JSON") -> Architectur
     return arch
 
 
-def to_nasrec(arch: Architecture, space_name: str, *, test_loss: float | None = None) -> dict[str, Any]:
+def to_nasrec(
+    arch: Architecture, space_name: str, *, test_loss: float | None = None
+) -> dict[str, Any]:
     """The published NASRec dict of `arch` for space 'small'/'full' (or 'autoctr'/'xlarge')."""
     config = _CONFIG_OF_SPACE.get(get_space(space_name).name)
     if config is None:
@@ -133,14 +161,33 @@ def to_nasrec(arch: Architecture, space_name: str, *, test_loss: float | None = 
     for k, b in enumerate(arch.blocks, start=1):
         missing = [o for o in b.dense_ops + b.sparse_ops if o not in index]
         if missing:
-            raise ConfigError(f"block {k}: op(s) {missing} do not exist in NASRec config {config!r}")
-        micro.append({"active_nodes": sorted(index[o] for o in b.dense_ops + b.sparse_ops),
-                      "dense_in_dims": b.dense_width, "sparse_in_dims": b.sparse_width,
-                      "dense_sparse_interact": int(b.d2s), "deep_fm": int(b.fm)})
-        macro.append({"dense_idx": list(b.dense_idx), "sparse_idx": list(b.sparse_idx),
-                      "dense_left_idx": [b.dense_left], "dense_right_idx": [b.dense_right]})
-    out: dict[str, Any] = {"micro": micro, "macro": macro, "num_blocks": arch.num_blocks,
-                           "use_layernorm": int(arch.layernorm), "config": config}
+            raise ConfigError(
+                f"block {k}: op(s) {missing} do not exist in NASRec config {config!r}"
+            )
+        micro.append(
+            {
+                "active_nodes": sorted(index[o] for o in b.dense_ops + b.sparse_ops),
+                "dense_in_dims": b.dense_width,
+                "sparse_in_dims": b.sparse_width,
+                "dense_sparse_interact": int(b.d2s),
+                "deep_fm": int(b.fm),
+            }
+        )
+        macro.append(
+            {
+                "dense_idx": list(b.dense_idx),
+                "sparse_idx": list(b.sparse_idx),
+                "dense_left_idx": [b.dense_left],
+                "dense_right_idx": [b.dense_right],
+            }
+        )
+    out: dict[str, Any] = {
+        "micro": micro,
+        "macro": macro,
+        "num_blocks": arch.num_blocks,
+        "use_layernorm": int(arch.layernorm),
+        "config": config,
+    }
     if test_loss is not None:
         out["test_loss"] = float(test_loss)
     return out

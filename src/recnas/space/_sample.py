@@ -59,8 +59,18 @@ def _block(space: SearchSpace, rng: random.Random, k: int, *, counts: str, multi
         dense_ops, sparse_ops = (rng.choice(space.dense_ops),), (rng.choice(space.sparse_ops),)
     d, s = rng.choice(space.dense_widths), rng.choice(space.sparse_widths)
     d2s, fm = rng.random() < 0.5, rng.random() < 0.5
-    return Block(draws[0], draws[1], left, right, dense_ops, sparse_ops, d, s,
-                 d2s=d2s and space.allow_d2s, fm=fm and space.allow_fm)
+    return Block(
+        draws[0],
+        draws[1],
+        left,
+        right,
+        dense_ops,
+        sparse_ops,
+        d,
+        s,
+        d2s=d2s and space.allow_d2s,
+        fm=fm and space.allow_fm,
+    )
 
 
 def full_path(space: SearchSpace, *, layernorm: bool = True) -> Architecture:
@@ -70,15 +80,26 @@ def full_path(space: SearchSpace, *, layernorm: bool = True) -> Architecture:
     right = the stem, so binary ops see both the newest and the original features.
     """
     blocks = tuple(
-        Block(tuple(range(k)), tuple(range(k)), k - 1, 0, space.dense_ops, space.sparse_ops,
-              space.dense_widths[-1], space.sparse_widths[-1], d2s=space.allow_d2s, fm=space.allow_fm)
+        Block(
+            tuple(range(k)),
+            tuple(range(k)),
+            k - 1,
+            0,
+            space.dense_ops,
+            space.sparse_ops,
+            space.dense_widths[-1],
+            space.sparse_widths[-1],
+            d2s=space.allow_d2s,
+            fm=space.allow_fm,
+        )
         for k in range(1, space.num_blocks + 1)
     )
     return Architecture(blocks, layernorm=layernorm)
 
 
-def sample_path(space: SearchSpace, rng: random.Random, strategy: str = "default", *,
-                layernorm: bool = True) -> Architecture:
+def sample_path(
+    space: SearchSpace, rng: random.Random, strategy: str = "default", *, layernorm: bool = True
+) -> Architecture:
     """A training path drawn by `strategy` ('default', 'single_path', 'any_path', 'full_path')."""
     strategy = _STRATEGY_ALIASES.get(strategy, strategy)
     if strategy == "full_path":
@@ -87,8 +108,9 @@ def sample_path(space: SearchSpace, rng: random.Random, strategy: str = "default
         raise ConfigError(f"unknown sampling strategy {strategy!r}; choose from {list(STRATEGIES)}")
     counts = "one" if strategy == "single_path" else "binomial"
     multi = strategy == "any_path"
-    blocks = tuple(_block(space, rng, k, counts=counts, multi_op=multi)
-                   for k in range(1, space.num_blocks + 1))
+    blocks = tuple(
+        _block(space, rng, k, counts=counts, multi_op=multi) for k in range(1, space.num_blocks + 1)
+    )
     return Architecture(blocks, layernorm=layernorm)
 
 
@@ -97,6 +119,8 @@ def sample_arch(space: SearchSpace, rng: random.Random, *, layernorm: bool = Tru
 
     This is the initial-population and random-search distribution (method.md §6).
     """
-    blocks = tuple(_block(space, rng, k, counts="uniform", multi_op=False)
-                   for k in range(1, space.num_blocks + 1))
+    blocks = tuple(
+        _block(space, rng, k, counts="uniform", multi_op=False)
+        for k in range(1, space.num_blocks + 1)
+    )
     return Architecture(blocks, layernorm=layernorm)

@@ -1,4 +1,4 @@
-"""SearchSpace: the gene domains of NASRec-Small and NASRec-Full, validation and size (method.md §2.2, §2.5).
+"""SearchSpace: gene domains of NASRec-Small and -Full, validation and size (method.md §2.2, §2.5).
 
 A space is frozen data; the presets come from `get_space`, and any field may be changed with
 `dataclasses.replace` (number of blocks, width lists, max inputs, op lists, mergers).
@@ -18,13 +18,17 @@ from recnas.space.arch import SPARSE_WIDTHS
 from recnas.space.arch import Architecture
 from recnas.space.arch import Block
 
-# Dense ops that read the connection set `dense_idx`; the others read `dense_left` and `dense_right`.
+# Dense ops that read the connection set `dense_idx`; the others read `dense_left`/`dense_right`.
 SET_OPS: frozenset[str] = frozenset({"fc", "dot_product"})
 BINARY_OPS: frozenset[str] = frozenset({"gating", "sum"})
 # Names accepted by get_space: ours, the paper's and the reference code's.
 _ALIASES: dict[str, str] = {
-    "small": "small", "nasrec-small": "small", "autoctr": "small",
-    "full": "full", "nasrec-full": "full", "xlarge": "full",
+    "small": "small",
+    "nasrec-small": "small",
+    "autoctr": "small",
+    "full": "full",
+    "nasrec-full": "full",
+    "xlarge": "full",
 }
 
 
@@ -46,14 +50,24 @@ class SearchSpace:
         for f in ("dense_ops", "sparse_ops", "dense_widths", "sparse_widths"):
             object.__setattr__(self, f, tuple(getattr(self, f)))
         where = f"space {self.name!r}"
-        for f, ops, valid in (("dense_ops", self.dense_ops, DENSE_OPS),
-                              ("sparse_ops", self.sparse_ops, SPARSE_OPS)):
+        for f, ops, valid in (
+            ("dense_ops", self.dense_ops, DENSE_OPS),
+            ("sparse_ops", self.sparse_ops, SPARSE_OPS),
+        ):
             unknown = [o for o in ops if o not in valid]
             if not ops or unknown or len(set(ops)) != len(ops):
-                raise ConfigError(f"{where}: {f} {list(ops)} must be distinct names from {list(valid)}")
+                raise ConfigError(
+                    f"{where}: {f} {list(ops)} must be distinct names from {list(valid)}"
+                )
         for f, ws in (("dense_widths", self.dense_widths), ("sparse_widths", self.sparse_widths)):
-            if not ws or any(not isinstance(w, int) or w < 1 for w in ws) or list(ws) != sorted(set(ws)):
-                raise ConfigError(f"{where}: {f} {list(ws)} must be ascending distinct positive integers")
+            if (
+                not ws
+                or any(not isinstance(w, int) or w < 1 for w in ws)
+                or list(ws) != sorted(set(ws))
+            ):
+                raise ConfigError(
+                    f"{where}: {f} {list(ws)} must be ascending distinct positive integers"
+                )
         if self.num_blocks < 1:
             raise ConfigError(f"{where}: num_blocks = {self.num_blocks}; must be >= 1")
         if self.max_inputs < 1:
@@ -63,43 +77,58 @@ class SearchSpace:
         """Largest connection-set size of block `block` (1-based): min(max_inputs, block)."""
         return min(self.max_inputs, block)
 
-    def validate_arch(self, arch: Architecture, *, single_op: bool = True,
-                      max_inputs: int | None = None) -> Architecture:
-        """Check `arch` against this space; raise ConfigError naming the block and field. Returns arch.
+    def validate_arch(
+        self, arch: Architecture, *, single_op: bool = True, max_inputs: int | None = None
+    ) -> Architecture:
+        """Check `arch` against this space; raise ConfigError naming block and field. Returns arch.
 
         `single_op=False` accepts training paths with several ops per block; `max_inputs` overrides
         the space's connection limit (the full path reads every source).
         """
         if arch.num_blocks != self.num_blocks:
-            raise ConfigError(f"architecture has {arch.num_blocks} blocks; space {self.name!r} has "
-                              f"{self.num_blocks}")
-        arch.validate(single_op=single_op, max_inputs=self.max_inputs if max_inputs is None else max_inputs)
+            raise ConfigError(
+                f"architecture has {arch.num_blocks} blocks; space {self.name!r} has "
+                f"{self.num_blocks}"
+            )
+        arch.validate(
+            single_op=single_op, max_inputs=self.max_inputs if max_inputs is None else max_inputs
+        )
         for k, b in enumerate(arch.blocks, start=1):
             self._validate_block(b, k)
         return arch
 
     def _validate_block(self, b: Block, k: int) -> None:
         where = f"block {k}"
-        for f, ops, valid in (("dense_ops", b.dense_ops, self.dense_ops),
-                              ("sparse_ops", b.sparse_ops, self.sparse_ops)):
+        for f, ops, valid in (
+            ("dense_ops", b.dense_ops, self.dense_ops),
+            ("sparse_ops", b.sparse_ops, self.sparse_ops),
+        ):
             bad = [o for o in ops if o not in valid]
             if bad:
-                raise ConfigError(f"{where}: {f} has {bad}, not in space {self.name!r}; "
-                                  f"valid: {list(valid)}")
+                raise ConfigError(
+                    f"{where}: {f} has {bad}, not in space {self.name!r}; valid: {list(valid)}"
+                )
             if len(set(ops)) != len(ops):
                 raise ConfigError(f"{where}: {f} {list(ops)} repeats an op")
-        for f, w, valid_w in (("dense_width", b.dense_width, self.dense_widths),
-                              ("sparse_width", b.sparse_width, self.sparse_widths)):
+        for f, w, valid_w in (
+            ("dense_width", b.dense_width, self.dense_widths),
+            ("sparse_width", b.sparse_width, self.sparse_widths),
+        ):
             if w not in valid_w:
-                raise ConfigError(f"{where}: {f} = {w} is not in space {self.name!r}'s list "
-                                  f"{list(valid_w)}")
+                raise ConfigError(
+                    f"{where}: {f} = {w} is not in space {self.name!r}'s list {list(valid_w)}"
+                )
         if b.d2s and not self.allow_d2s:
-            raise ConfigError(f"{where}: d2s is on but space {self.name!r} does not allow the merger")
+            raise ConfigError(
+                f"{where}: d2s is on but space {self.name!r} does not allow the merger"
+            )
         if b.fm and not self.allow_fm:
-            raise ConfigError(f"{where}: fm is on but space {self.name!r} does not allow the merger")
+            raise ConfigError(
+                f"{where}: fm is on but space {self.name!r} does not allow the merger"
+            )
 
     def num_subsets(self, block: int) -> int:
-        """Number of connection sets of block `block`: subsets of {0..block-1} of size 1..max_sources."""
+        """Number of connection sets of block `block`: subsets of {0..block-1} of 1..max_sources."""
         return sum(math.comb(block, n) for n in range(1, self.max_sources(block) + 1))
 
     def size(self, *, dead_genes: bool = True) -> int:
@@ -123,7 +152,7 @@ class SearchSpace:
 
 
 def _live_dense_choices(op: str, sets: int, i: int) -> int:
-    """Distinct live input choices of dense op `op` in block i (sets = its number of connection sets)."""
+    """Distinct live input choices of dense op `op` in block i (`sets` connection sets)."""
     if op in SET_OPS:
         return sets
     if op == "sum":  # symmetric: unordered pairs with repetition
@@ -137,8 +166,11 @@ def get_space(name: str) -> SearchSpace:
     if key == "small":
         return SearchSpace("small", dense_ops=("fc", "dot_product"), sparse_ops=("efc",))
     if key == "full":
-        return SearchSpace("full", dense_ops=("fc", "dot_product", "gating", "sum"),
-                           sparse_ops=("efc", "attention"))
+        return SearchSpace(
+            "full",
+            dense_ops=("fc", "dot_product", "gating", "sum"),
+            sparse_ops=("efc", "attention"),
+        )
     raise ConfigError(f"unknown search space {name!r}; choose from 'small', 'full'")
 
 
