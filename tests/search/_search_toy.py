@@ -12,7 +12,10 @@ from typing import Any
 
 from recnas.search import Genome
 from recnas.space import Architecture
+from recnas.space import arch_hash
 from recnas.space import get_space
+
+SEED = 3
 
 
 def arch_genome(space: str = "small") -> Genome:
@@ -33,9 +36,13 @@ class SleepyScorer:
     """`toy_score` after a short sleep (so a process can be killed mid-search); picklable."""
 
     sleep: float = 0.0
+    log: str | None = None  # each call appends the candidate's hash here (to count re-scores)
 
     def __call__(self, arch: Architecture) -> dict[str, float]:
         time.sleep(self.sleep)
+        if self.log:
+            with open(self.log, "a") as f:
+                f.write(arch_hash(arch) + "\n")
         return toy_score(arch)
 
 
@@ -44,9 +51,10 @@ class make_sleepy_scorer:  # noqa: N801 - used as a factory function
     """Picklable factory for worker processes."""
 
     sleep: float = 0.0
+    log: str | None = None
 
     def __call__(self) -> SleepyScorer:
-        return SleepyScorer(self.sleep)
+        return SleepyScorer(self.sleep, self.log)
 
 
 def int_genome(values: int) -> Genome:
@@ -72,16 +80,16 @@ class Spy:
 
 
 def main(argv: list[str]) -> None:
-    """`python _search_toy.py JOURNAL WORKERS SLEEP`: a small evolution search (for the kill test)."""
+    """`python _search_toy.py JOURNAL WORKERS SLEEP CALL_LOG`: a small evolution search (kill test)."""
     from _search_toy import SleepyScorer as Scorer  # by module name, so worker processes can unpickle
     from _search_toy import make_sleepy_scorer as factory
 
     from recnas.search import Journal
     from recnas.search import run_search
 
-    journal, workers, sleep = Path(argv[0]), int(argv[1]), float(argv[2])
-    run_search(searcher=evolution(), journal=Journal(journal), seed=3, workers=workers,
-               score_fn=Scorer(sleep), make_scorer=factory(sleep), progress=False)
+    journal, workers, sleep, log = Path(argv[0]), int(argv[1]), float(argv[2]), argv[3]
+    run_search(searcher=evolution(), journal=Journal(journal), seed=SEED, workers=workers,
+               score_fn=Scorer(sleep, log), make_scorer=factory(sleep, log), progress=False)
 
 
 def evolution() -> Any:

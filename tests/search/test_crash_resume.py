@@ -1,0 +1,85 @@
+"""Crash-resume with a real process killed by SIGKILL mid-search, and parallel workers (issue 4.4)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _search_toy import SEED
+from _search_toy import SleepyScorer
+from _search_toy import evolution
+from _search_toy import make_sleepy_scorer
+
+from recnas.search import COMPLETE
+from recnas.search import PENDING
+from recnas.search import Journal
+from recnas.search import RandomSearch
+from recnas.search import run_search
+
+TOY = Path(__file__).with_name("_search_toy.py")
+
+
+def _reference(tmp_path: Path) -> list[tuple[int, str, dict]]:
+    res = run_search(searcher=evolution(), journal=Journal(tmp_path / "ref.jsonl"), seed=SEED,
+                     score_fn=SleepyScorer(), progress=False)
+    return [(r.n, r.hash, r.values) for r in res.records]
+
+
+def _finished(path: Path) -> int:
+    return sum(p.read_text().count('"event":"finished"') for p in Journal(path).files())
+
+
+def _launch(path: Path, workers: int, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(TOY), str(path), str(workers), "0.02", str(log)],
+                            start_new_session=True, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("workers,kill_group", [(1, False), (2, False), (2, True)])
+def test_kill9_mid_search_then_resume(tmp_path: Path, workers: int, kill_group: bool) -> None:
+    ref = _reference(tmp_path)
+    path, log = tmp_path / "journal.jsonl", tmp_path / "calls.log"
+    proc = _launch(path, workers, log)
+    deadline = time.monotonic() + 60
+    while _finished(path) < 20:  # well inside the 56 proposals
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.01)
+    if kill_group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:  # only the coordinator: its workers notice and exit by themselves
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)  # let orphaned workers notice
+    part = Journal(path).records()
+    assert 20 <= sum(r.state == COMPLETE for r in part) < len(ref)
+    assert sum(r.state == PENDING for r in part) <= workers
+    calls_before = len(log.read_text().split())
+    time.sleep(0.3)
+    assert len(log.read_text().split()) == calls_before  # no orphaned worker is still scoring
+
+    again = _launch(path, workers, log)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    final = Journal(path).records()
+    assert Journal(path).files() == [path]  # worker files merged into the one journal
+    assert [(r.n, r.hash, r.values) for r in final] == ref  # exactly the uninterrupted candidates
+    calls = log.read_text().split()
+    assert set(calls) == {h for _, h, _ in ref}  # none lost
+    # none repeated: a second score only for a candidate scored before the kill but not journalled
+    repeats = len(calls) - len(ref)
+    assert repeats == calls_before - sum(r.state == COMPLETE for r in part) <= workers
+
+
+@pytest.mark.parametrize("make", [evolution, lambda: RandomSearch(evolution().genome)])
+def test_workers_score_the_single_worker_set(tmp_path: Path, make) -> None:
+    one = run_search(searcher=make(), journal=Journal(tmp_path / "one.jsonl"), seed=SEED,
+                     budget=40, score_fn=SleepyScorer(), progress=False)
+    two = run_search(searcher=make(), journal=Journal(tmp_path / "two.jsonl"), seed=SEED,
+                     budget=40, make_scorer=make_sleepy_scorer(0.005), workers=2, progress=False)
+    assert [(r.hash, r.values) for r in two.records] == [(r.hash, r.values) for r in one.records]
+    assert {r.worker for r in two.records} == {0, 1}  # both workers scored
+    assert Journal(tmp_path / "two.jsonl").files() == [tmp_path / "two.jsonl"]
