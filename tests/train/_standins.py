@@ -52,3 +52,48 @@ class ListLoader:
     def __iter__(self):
         order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.seed * 1000 + self.epoch))
         return (self.data[i] for i in order.tolist())
+
+
+class MemCache:
+    """A cache stand-in: schema + splits held as tensors (label, dense, sparse)."""
+
+    def __init__(self, schema, rows: dict[str, int], *, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.schema, self.meta, self.splits = schema, {}, {}
+        sizes = torch.tensor(schema.table_sizes)
+        for name, n in rows.items():
+            dense = torch.randn(n, schema.num_dense, generator=g)
+            sparse = (torch.rand(n, schema.num_sparse, generator=g) * sizes).long().clamp(max=sizes - 1)
+            logit = dense[:, 0] - 0.5 + (sparse[:, 0] % 2).float()
+            label = (torch.rand(n, generator=g) < torch.sigmoid(logit)).float()
+            self.splits[name] = Batch(dense, sparse.int(), label)
+
+    def num_rows(self, split: str) -> int:
+        return len(self.splits[split])
+
+
+class MemLoader:
+    """BatchLoader stand-in over MemCache (file order or a per-epoch seeded shuffle)."""
+
+    def __init__(self, cache, split, batch_size, *, shuffle=False, seed=0, drop_last=True,
+                 limit_rows=None) -> None:
+        names = [split] if isinstance(split, str) else list(split)
+        parts = [cache.splits[n] for n in names]
+        self.data = Batch(torch.cat([p.dense for p in parts]), torch.cat([p.sparse for p in parts]),
+                          torch.cat([p.label for p in parts]))
+        n = len(self.data) if limit_rows is None else min(limit_rows, len(self.data))
+        self.n, self.bs, self.shuffle, self.seed, self.drop_last, self.epoch = n, batch_size, shuffle, seed, drop_last, 0
+
+    def set_epoch(self, e: int) -> None:
+        self.epoch = e
+
+    def __len__(self) -> int:
+        return self.n // self.bs if self.drop_last else -(-self.n // self.bs)
+
+    def __iter__(self):
+        idx = torch.arange(self.n)
+        if self.shuffle:
+            idx = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed * 7919 + self.epoch))
+        for i in range(len(self)):
+            j = idx[i * self.bs:(i + 1) * self.bs]
+            yield Batch(self.data.dense[j], self.data.sparse[j], self.data.label[j])

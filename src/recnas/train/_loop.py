@@ -131,12 +131,14 @@ def train(model: nn.Module, loader: Iterable[Batch], *, lr: float, steps: int | 
           log_every: int = 100, config: dict[str, Any] | None = None,
           arch: Architecture | None = None, stop_at: int | None = None,
           after_backward: Callable[[Sequence[nn.Parameter]], None] | None = None,
-          is_main: bool = True, progress: bool = True, desc: str = "train") -> TrainResult:
+          is_main: bool = True, progress: bool = True, desc: str = "train",
+          reseed: bool = True) -> TrainResult:
     """Train `model` on `loader` for `steps` (default epochs x len(loader)); see the module header.
 
     `path_fn(step, rng)` gives the supernet path of each step (model(dense, sparse, path)); without
     it the model is called as model(dense, sparse). `params` restricts training (e.g. the head).
     `stop_at` ends early at that global step (checkpointed), as an interruption would.
+    `reseed` seeds the global RNGs at a fresh start (off for library calls such as scoring).
     """
     device = torch.device(device)
     total = int(steps) if steps is not None else int(epochs) * len(loader)  # type: ignore[arg-type]
@@ -152,7 +154,8 @@ def train(model: nn.Module, loader: Iterable[Batch], *, lr: float, steps: int | 
         st = _restore(ckpt, model, opt, cfg, metrics)
     else:
         st = _State()
-        random.seed(seed), np.random.seed(seed % 2**32), torch.manual_seed(seed)
+        if reseed:
+            random.seed(seed), np.random.seed(seed % 2**32), torch.manual_seed(seed)
     end = total if stop_at is None else min(total, int(stop_at))
     return _run(model, loader, opt, trained, st, end=end, total=total, warm=warm, lr=lr, clip=clip,
                 path_fn=path_fn, seed=seed, device=device, ckpt=ckpt if is_main else None,

@@ -1,0 +1,148 @@
+"""Training an architecture from scratch (method.md §7): top-k on train, selection on val, and the
+winner retrained on train+val and tested once. Results go to metrics.json in the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from typing import Sequence
+
+import torch
+
+from recnas.errors import ConfigError
+from recnas.hardware.flops import count
+from recnas.runs import atomic_write_json
+from recnas.space import Architecture
+from recnas.train import _data
+from recnas.train._loop import train
+from recnas.train._metrics import evaluate
+from recnas.train._supernet import dataset_key
+from recnas.train._supernet import default_batch_size
+
+TOPK_LR = 0.12  # §7.2
+# §7.3 final retraining: (lr, batch) per space and dataset
+FINAL_SETTINGS: dict[tuple[str, str], tuple[float, int]] = {
+    ("small", "criteo"): (0.10, 256), ("small", "avazu"): (0.10, 256), ("small", "kdd"): (0.10, 512),
+    ("full", "criteo"): (0.16, 256), ("full", "avazu"): (0.20, 256), ("full", "kdd"): (0.16, 512),
+}
+SMALL_OPS = {"fc", "dot_product", "efc"}
+
+
+def space_of(arch: Architecture) -> str:
+    """'small' if the architecture uses only NASRec-Small's operators, else 'full'."""
+    ops = {o for b in arch.blocks for o in b.dense_ops + b.sparse_ops}
+    return "small" if ops <= SMALL_OPS else "full"
+
+
+def final_settings(arch: Architecture, schema: Any) -> tuple[float, int]:
+    """The spec's final-retraining (lr, batch) for the architecture's space and the dataset."""
+    return FINAL_SETTINGS[(space_of(arch), dataset_key(schema))]
+
+
+def _layernorm(arch: Architecture, layernorm: bool | str | None) -> bool:
+    if layernorm is None or layernorm == "arch":
+        return arch.layernorm
+    if layernorm == "reference":
+        return False  # the reference's final trainer builds without LayerNorm
+    if isinstance(layernorm, bool):
+        return layernorm
+    raise ConfigError(f"layernorm must be 'arch', 'reference', true or false, not {layernorm!r}")
+
+
+def _evaluate_split(model: torch.nn.Module, cache: Any, split: str, batch_size: int,
+                    device: torch.device) -> dict[str, Any]:
+    loader = _data.make_loader(cache, split, batch_size, shuffle=False, drop_last=False)
+    model.eval()
+    return evaluate(lambda b: model(b.dense, b.sparse), loader, device=device)
+
+
+def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
+                       splits: Sequence[str] = ("train",), eval_split: str | None = "val",
+                       test: bool = False, epochs: int = 1, lr: float | None = None,
+                       batch_size: int | None = None, layernorm: bool | str | None = "arch",
+                       seed: int = 0, shuffle: bool = False, max_steps: int | None = None,
+                       device: str | torch.device = "cpu", eval_batch_size: int = 8192,
+                       ckpt_every: int = 1000, log_every: int = 100,
+                       progress: bool = True) -> dict[str, Any]:
+    """Train `arch` from scratch on `splits`, evaluate on `eval_split` (and on test once if `test`).
+
+    Writes out_dir/{arch.json, checkpoint.pt, train_metrics.jsonl, metrics.json}; a finished
+    out_dir with the same settings is returned as is, an interrupted one resumes.
+    """
+    from recnas.nn import build_model
+
+    out, device = Path(out_dir), torch.device(device)
+    schema = cache.schema
+    ln = _layernorm(arch, layernorm)
+    arch = arch.with_layernorm(ln)
+    lr = TOPK_LR if lr is None else float(lr)
+    bs = batch_size or default_batch_size(schema)
+    if eval_split is not None and eval_split in splits:
+        raise ConfigError(f"eval split {eval_split!r} is also a training split {list(splits)}")
+    settings = {"arch": arch.to_dict(), "splits": list(splits), "eval_split": eval_split, "test": test,
+                "epochs": epochs, "lr": lr, "batch_size": bs, "layernorm": ln, "seed": seed,
+                "shuffle": shuffle, "max_steps": max_steps, "table_sizes": list(schema.table_sizes)}
+    done = out / "metrics.json"
+    if done.is_file():
+        prev = json.loads(done.read_text())
+        if prev.get("settings") == settings:
+            return prev
+    atomic_write_json(out / "arch.json", arch.to_dict())
+    torch.manual_seed(seed)
+    model = build_model(arch, schema, layernorm=ln).to(device)
+    loader = _data.make_loader(cache, list(splits), bs, shuffle=shuffle, seed=seed, drop_last=True)
+    steps = epochs * len(loader) if max_steps is None else min(epochs * len(loader), int(max_steps))
+    t0 = time.perf_counter()
+    res = train(model, loader, lr=lr, steps=steps, warmup=0.1, clip=5.0, seed=seed, device=device,
+                ckpt_path=out / "checkpoint.pt", ckpt_every=ckpt_every, metrics_path=out / "train_metrics.jsonl",
+                log_every=log_every, config={"kind": "standalone", **settings}, arch=arch,
+                progress=progress, desc="train")
+    metrics = _metrics(arch, schema, settings, res, time.perf_counter() - t0)
+    if eval_split is not None:
+        metrics[eval_split] = _evaluate_split(model, cache, eval_split, eval_batch_size, device)
+    if test:
+        metrics["test"] = _evaluate_split(model, cache, "test", eval_batch_size, device)  # once
+    main = metrics.get(eval_split) if eval_split is not None else metrics.get("test")
+    if main is not None:
+        metrics.update(logloss=main["logloss"], auc=main["auc"], evaluated_on=eval_split or "test")
+    atomic_write_json(done, metrics)
+    return metrics
+
+
+def _metrics(arch: Architecture, schema: Any, settings: dict[str, Any], res: Any,
+             seconds: float) -> dict[str, Any]:
+    fc = count(arch, schema)
+    return {"settings": settings, "flops": fc.flops, "macs": fc.macs, "params": fc.params,
+            "embedding_params": fc.embedding_params, "steps": res.step,
+            "train_seconds": seconds, "samples_per_s": res.samples_per_s, "final_train_loss": res.loss}
+
+
+def retrain_topk(archs: Sequence[Architecture], cache: Any, *, topk_dir: str | Path,
+                 final_dir: str | Path, epochs: int = 1, lr: float | None = None,
+                 batch_size: int | None = None, final_lr: float | None = None,
+                 final_batch_size: int | None = None, layernorm: bool | str | None = "arch",
+                 seed: int = 0, max_steps: int | None = None, device: str | torch.device = "cpu",
+                 progress: bool = True) -> dict[str, Any]:
+    """Train each candidate on train, pick the best val log loss, retrain it on train+val, test once."""
+    if not archs:
+        raise ConfigError("retrain_topk: no architectures given")
+    rows = []
+    for i, arch in enumerate(archs):
+        m = train_architecture(arch, cache, out_dir=Path(topk_dir) / f"{i:02d}", epochs=epochs, lr=lr,
+                               batch_size=batch_size, layernorm=layernorm, seed=seed,
+                               max_steps=max_steps, device=device, progress=progress)
+        rows.append({"index": i, "val_logloss": m["logloss"], "val_auc": m["auc"],
+                     "flops": m["flops"], "params": m["params"]})
+    best = min(rows, key=lambda r: r["val_logloss"])["index"]
+    f_lr, f_bs = final_settings(archs[best], cache.schema)
+    final = train_architecture(archs[best], cache, out_dir=final_dir, splits=("train", "val"),
+                               eval_split=None, test=True, epochs=epochs,
+                               lr=final_lr or f_lr, batch_size=final_batch_size or f_bs,
+                               layernorm=layernorm, seed=seed, max_steps=max_steps, device=device,
+                               progress=progress)
+    summary = {"candidates": rows, "best_index": best, "final": final}
+    atomic_write_json(Path(topk_dir) / "summary.json", summary)
+    return summary

@@ -1,0 +1,90 @@
+"""Supernet training, candidate scoring and from-scratch training on a tiny in-memory cache."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import log_loss
+from sklearn.metrics import roc_auc_score
+
+from recnas.data.batch import Batch
+from recnas.nn import Supernet
+from recnas.space import full_path
+from recnas.space import sample_arch
+from recnas.train import CandidateScorer
+from recnas.train import evaluate
+from recnas.train import load_supernet
+from recnas.train import train_architecture
+from recnas.train import train_supernet
+from recnas.train import warmup_path_fn
+
+
+def test_evaluate_matches_sklearn():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(1000, generator=g) * 3
+    y = (torch.rand(1000, generator=g) < torch.sigmoid(z)).float()
+    batches = [Batch(z[i:i + 128, None], torch.zeros(len(z[i:i + 128]), 0), y[i:i + 128]) for i in range(0, 1000, 128)]
+    m = evaluate(lambda b: b.dense[:, 0], batches)
+    p = torch.sigmoid(z.double()).numpy()
+    assert m["rows"] == 1000
+    assert m["logloss"] == pytest.approx(log_loss(y.numpy(), p), rel=1e-9)
+    assert m["auc"] == pytest.approx(roc_auc_score(y.numpy(), z.numpy()), rel=1e-12)
+    assert m["accuracy"] == pytest.approx(float(((z > 0).float() == y).float().mean()))
+
+
+def test_warmup_path_probability(tiny_space):
+    full = full_path(tiny_space)
+    fn = warmup_path_fn(tiny_space, full_path_steps=100)
+    early = sum(fn(s, random.Random(s)) == full for s in range(0, 10))
+    late = sum(fn(s, random.Random(s)) == full for s in range(100, 200))
+    assert early >= 8 and late == 0
+    fb = warmup_path_fn(tiny_space, full_path_steps=100, coin="block")
+    mixed = fb(50, random.Random(3))
+    assert len(mixed.blocks) == tiny_space.num_blocks
+
+
+def test_train_supernet_checkpoint_and_reload(tiny_schema, tiny_space, mem_cache, tmp_path):
+    net = Supernet(tiny_schema, tiny_space)
+    r = train_supernet(net, mem_cache, space=tiny_space, batch_size=64, ckpt_path=tmp_path / "s.pt",
+                       metrics_path=tmp_path / "m.jsonl", log_every=4, progress=False)
+    assert r.step == 1024 // 64
+    again, cfg = load_supernet(tmp_path / "s.pt")
+    assert cfg["full_path_steps"] == int(0.2 * 16) and cfg["batch_size"] == 64
+    for (k, a), (_, b) in zip(net.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert len((tmp_path / "m.jsonl").read_text().splitlines()) == 4
+
+
+def test_scoring_is_deterministic_and_head_only(tiny_schema, tiny_space, mem_cache):
+    torch.manual_seed(0)
+    net = Supernet(tiny_schema, tiny_space)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    scorer = CandidateScorer(net, mem_cache, finetune_steps=20, warmup=5, batch_size=32, val_rows=250,
+                             eval_batch_size=100)
+    arch = sample_arch(tiny_space, random.Random(1))
+    a, b = scorer.score(arch), scorer.score(arch)
+    assert a["logloss"] == b["logloss"] and a["auc"] == b["auc"] and a["val_rows"] == 250
+    for k, v in net.state_dict().items():  # the supernet itself is never modified
+        assert torch.equal(v, before[k]), k
+    head = scorer.finetune(arch)
+    w, bias = net.head(arch)
+    assert not torch.equal(head.weight.detach(), w.detach())  # the head copy did train
+    no_ft = CandidateScorer(net, mem_cache, finetune_steps=1, batch_size=32, val_rows=250)
+    assert no_ft.score(arch)["logloss"] != a["logloss"]
+
+
+def test_train_architecture_writes_metrics(tiny_schema, tiny_space, mem_cache, tmp_path):
+    arch = sample_arch(tiny_space, random.Random(2))
+    m = train_architecture(arch, mem_cache, out_dir=tmp_path / "a", batch_size=64, progress=False)
+    saved = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert saved["logloss"] == m["logloss"] and np.isfinite(m["logloss"]) and "test" not in saved
+    assert saved["params"] > 0 and saved["flops"] > 0 and saved["val"]["rows"] == 300
+    f = train_architecture(arch, mem_cache, out_dir=tmp_path / "f", splits=("train", "val"),
+                           eval_split=None, test=True, batch_size=64, layernorm="reference",
+                           progress=False)
+    assert f["test"]["rows"] == 200 and f["settings"]["layernorm"] is False
+    assert f["evaluated_on"] == "test"
