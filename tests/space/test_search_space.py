@@ -11,6 +11,7 @@ from recnas.errors import ConfigError
 from recnas.space import Architecture
 from recnas.space import Block
 from recnas.space import SearchSpace
+from recnas.space import full_path
 from recnas.space import get_space
 
 
@@ -158,3 +159,26 @@ def test_parameterised_space() -> None:
     assert [s.num_subsets(i) for i in (1, 2, 3)] == [1, 3, 6]
     # block i: ops 2*1, widths 2*1, mergers 4, sets^2, left/right i^2
     assert s.size() == (2 * 2 * 4) ** 3 * (1 * 9 * 36) * (1 * 4 * 9)
+
+
+def test_space_dict_round_trip_and_overrides() -> None:
+    full = get_space("full")
+    assert SearchSpace.from_dict(full.to_dict()) == full
+    five = SearchSpace.from_dict({"name": "xlarge", "num_blocks": 5, "dense_widths": [32, 64]})
+    assert (five.name, five.num_blocks, five.dense_widths) == ("full", 5, (32, 64))
+    assert five.dense_ops == full.dense_ops
+    custom = SearchSpace.from_dict({"name": "mine", "dense_ops": ["fc"], "sparse_ops": ["efc"]})
+    assert SearchSpace.from_dict(custom.to_dict()) == custom
+    with pytest.raises(ConfigError, match="unknown key.*'blocks'"):
+        SearchSpace.from_dict({"name": "full", "blocks": 3})
+    with pytest.raises(ConfigError, match="give dense_ops and sparse_ops"):
+        SearchSpace.from_dict({"name": "mine"})
+    with pytest.raises(ConfigError, match="sparse_widths"):
+        SearchSpace.from_dict({"name": "full", "sparse_widths": [64, 16]})
+
+
+def test_validate_path() -> None:
+    path = full_path(get_space("full"))
+    assert get_space("full").validate_path(path) is path
+    with pytest.raises(ConfigError, match="block 5: dense_idx has 5 sources"):
+        get_space("full").validate_arch(path, single_op=False)

@@ -7,7 +7,11 @@ A space is frozen data; the presets come from `get_space`, and any field may be 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import fields
+from dataclasses import replace
+from typing import Any
 
 from recnas.errors import ConfigError
 from recnas.space.arch import DENSE_OPS
@@ -96,6 +100,38 @@ class SearchSpace:
         for k, b in enumerate(arch.blocks, start=1):
             self._validate_block(b, k)
         return arch
+
+    def validate_path(self, arch: Architecture) -> Architecture:
+        """Check a training path: several ops per block and any number of sources allowed."""
+        return self.validate_arch(arch, single_op=False, max_inputs=self.num_blocks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (saved with a run's config)."""
+        d = asdict(self)
+        for f in ("dense_ops", "sparse_ops", "dense_widths", "sparse_widths"):
+            d[f] = list(d[f])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SearchSpace:
+        """Inverse of `to_dict`; a preset name in 'name' fills the fields not given."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(
+                f"search space: unknown key(s) {unknown}; valid keys: {sorted(known)}"
+            )
+        if "name" not in d:
+            raise ConfigError("search space: missing key 'name'")
+        base = get_space(d["name"]) if d["name"] in _ALIASES else None
+        if base is None and not {"dense_ops", "sparse_ops"} <= set(d):
+            raise ConfigError(
+                f"search space {d['name']!r} is not a preset ('small', 'full'): give dense_ops "
+                "and sparse_ops"
+            )
+        if base is None:
+            return cls(**d)
+        return replace(base, **{k: v for k, v in d.items() if k != "name"})  # keep preset's name
 
     def _validate_block(self, b: Block, k: int) -> None:
         where = f"block {k}"
