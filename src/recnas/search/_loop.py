@@ -20,6 +20,7 @@ from typing import Sequence
 from tqdm import tqdm
 
 from recnas.errors import ConfigError
+from recnas.errors import RecnasError
 from recnas.search._genome import SearchRandom
 from recnas.search._journal import COMPLETE
 from recnas.search._journal import PENDING
@@ -54,8 +55,12 @@ class SearchResult:
 def run_search(*, searcher: Searcher, journal: Journal, budget: int | None = None, seed: int = 0,
                score_fn: ScoreFn | None = None, make_scorer: Callable[[], ScoreFn] | None = None,
                workers: int = 1, enqueue: Sequence[Any] = (), progress: bool = True,
-               mp_context: str = "spawn") -> SearchResult:
-    """Run (or resume) a search of `budget` proposals; returns every record and this run's counts."""
+               mp_context: str = "spawn", fail_fast: int = 10) -> SearchResult:
+    """Run (or resume) a search of `budget` proposals; returns every record and this run's counts.
+
+    `fail_fast`: stop with an error when this many candidates have failed and none has succeeded in
+    this run (a broken scorer or data mismatch, not a bad architecture); 0 disables the check.
+    """
     budget = _budget(searcher, budget, len(enqueue))
     if enqueue:
         searcher = Enqueued(searcher, enqueue)
@@ -77,6 +82,9 @@ def run_search(*, searcher: Searcher, journal: Journal, budget: int | None = Non
                 res.scored += 1
                 res.failed += rec.state != COMPLETE
                 bar.update(1)
+                if fail_fast and res.failed >= fail_fast and res.failed == res.scored:
+                    raise RecnasError(f"the first {res.failed} candidates all failed; last error: "
+                                      f"{rec.error}")
                 _postfix(bar, rec)
     finally:
         executor.close()

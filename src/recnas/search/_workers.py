@@ -137,6 +137,12 @@ def _init_worker(make_scorer: Callable[[], ScoreFn], journal_path: str, ranks: A
     _SCORER = make_scorer()
 
 
+def worker_rank() -> int | None:
+    """This process's worker rank inside a search pool (None outside one): a scorer factory may use
+    it to pick a GPU (`cuda:<rank % device_count>`)."""
+    return _RANK
+
+
 def _exit_with_parent(parent: int) -> None:
     # a coordinator killed with SIGKILL cannot stop its workers; they stop themselves, so an orphan never
     # appends to a journal that a resumed run is writing

@@ -13,6 +13,7 @@ from _search_toy import int_genome
 from _search_toy import toy_score
 
 from recnas.errors import ConfigError
+from recnas.errors import RecnasError
 from recnas.search import COMPLETE
 from recnas.search import FAIL
 from recnas.search import SKIPPED
@@ -110,17 +111,21 @@ def test_same_seed_same_search(tmp_path: Path, make) -> None:
 
 
 def test_duplicates_are_redrawn_then_skipped_and_counted(tmp_path: Path) -> None:
-    res = _run(tmp_path, RandomSearch(int_genome(10), retries=3), budget=25)
+    def score(c):
+        return {"logloss": c / 10}
+
+    res = _run(tmp_path, RandomSearch(int_genome(10), retries=3), budget=25, score_fn=score)
     scored = [r.hash for r in res.records if r.state != SKIPPED]
     assert len(scored) == len(set(scored)) and res.skipped == 25 - len(scored) > 0
-    assert res.counts["SKIPPED"] == res.skipped
-    again = _run(tmp_path, RandomSearch(int_genome(10), retries=3), budget=25)  # resume: nothing new
-    assert again.scored == 0 and again.skipped == 0 and again.reused == 25
+    assert res.counts == {"COMPLETE": len(scored), "FAIL": 0, "SKIPPED": res.skipped}
+    again = _run(tmp_path, RandomSearch(int_genome(10), retries=3), budget=25, score_fn=score)
+    assert again.scored == 0 and again.skipped == 0 and again.reused == 25  # resume: nothing new
 
 
 def test_evolution_redraws_from_the_parent_on_collision(tmp_path: Path) -> None:
     evo = RegularizedEvolution(int_genome(40), population=10, sample=5, generations=6, children=4)
     res = _run(tmp_path, evo, score_fn=lambda c: {"logloss": abs(c - 20) / 10})
+    assert res.counts["FAIL"] == 0
     scored = [r.hash for r in res.records if r.state != SKIPPED]
     assert len(scored) == len(set(scored)) and len(res.records) == evo.budget
 
@@ -150,6 +155,14 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path: Path) -> None:
     res = _run(tmp_path, _evolution(), name="part.jsonl")
     assert res.rescored == 1 and res.scored == len(full.records) - 22
     assert [(r.hash, r.values) for r in res.records] == [(r.hash, r.values) for r in full.records]
+
+
+def test_a_broken_scorer_stops_the_search(tmp_path: Path) -> None:
+    def broken(arch):
+        raise ValueError("schema mismatch")
+
+    with pytest.raises(RecnasError, match="first 10 candidates all failed; last error: ValueError"):
+        _run(tmp_path, RandomSearch(arch_genome()), budget=30, score_fn=broken)
 
 
 def test_resume_refuses_other_settings(tmp_path: Path) -> None:
