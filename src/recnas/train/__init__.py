@@ -15,6 +15,7 @@ from recnas.train._schedule import warmup_steps
 from recnas.train._scoring import CandidateScorer
 from recnas.train._scoring import HeadModel
 from recnas.train._standalone import final_settings
+from recnas.train._study import ranking_study
 from recnas.train._standalone import retrain_topk
 from recnas.train._standalone import train_architecture
 from recnas.train._supernet import SUPERNET_DEFAULTS
@@ -27,6 +28,6 @@ from recnas.train._supernet import warmup_path_fn
 __all__ = [
     "SUPERNET_DEFAULTS", "CandidateScorer", "HeadModel", "TrainResult", "clip_grad_norm",
     "default_batch_size", "default_full_path_steps", "evaluate", "final_settings", "load_checkpoint",
-    "load_supernet", "lr_at", "make_optimizer", "path_rng", "retrain_topk", "train",
+    "load_supernet", "lr_at", "make_optimizer", "path_rng", "ranking_study", "retrain_topk", "train",
     "train_architecture", "train_supernet", "warmup_path_fn", "warmup_steps",
 ]

@@ -77,26 +77,30 @@ class CandidateScorer:
         self.val_batches = _data.materialize(va, device=self.device)
         self.val_rows = sum(len(b) for b in self.val_batches)
 
-    def finetune(self, arch: Architecture) -> HeadModel:
+    def finetune(self, arch: Architecture, steps: int | None = None) -> HeadModel:
         """A copy of `arch`'s head, fine-tuned on the fixed batches (the supernet is left untouched)."""
+        steps = self.finetune_steps if steps is None else int(steps)
         w, b = self.supernet.head(arch)
         head = HeadModel(w, b).to(self.device)
-        if self.finetune_steps > 0:
+        if steps > 0:
             train(head, FeatureBatches(self.supernet, arch, self.train_batches, self.device),
-                  lr=self.lr, steps=self.finetune_steps, warmup=self.warmup, clip=self.clip,
-                  seed=self.seed, device=self.device, log_every=self.finetune_steps, progress=False,
-                  reseed=False)
+                  lr=self.lr, steps=steps, warmup=self.warmup, clip=self.clip, seed=self.seed,
+                  device=self.device, log_every=steps, progress=False, reseed=False)
         return head
 
-    def score(self, arch: Architecture) -> dict[str, float | int]:
-        """Fine-tune `arch`'s head and score it on the fixed val rows (deterministic for a seed on CPU)."""
+    def score(self, arch: Architecture, *, finetune_steps: int | None = None) -> dict[str, float | int]:
+        """Fine-tune `arch`'s head and score it on the fixed val rows (deterministic for a seed on CPU).
+
+        `finetune_steps` overrides the scorer's count (1 = the "no fine-tuning" ablation of §5).
+        """
         t0 = time.perf_counter()
         self.supernet.eval()
-        head = self.finetune(arch)
+        steps = self.finetune_steps if finetune_steps is None else int(finetune_steps)
+        head = self.finetune(arch, steps)
         feats = FeatureBatches(self.supernet, arch, self.val_batches, self.device)
         m = evaluate(lambda b: head(b.dense), feats, device=self.device)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return {"logloss": m["logloss"], "auc": m["auc"], "accuracy": m["accuracy"],
-                "seconds": time.perf_counter() - t0, "finetune_steps": self.finetune_steps,
+                "seconds": time.perf_counter() - t0, "finetune_steps": steps,
                 "val_rows": int(m["rows"])}

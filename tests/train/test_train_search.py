@@ -88,3 +88,18 @@ def test_train_architecture_writes_metrics(tiny_schema, tiny_space, mem_cache, t
                            progress=False)
     assert f["test"]["rows"] == 200 and f["settings"]["layernorm"] is False
     assert f["evaluated_on"] == "test"
+
+
+def test_ranking_study(tiny_schema, tiny_space, mem_cache, tmp_path):
+    from recnas.train import ranking_study
+
+    net = Supernet(tiny_schema, tiny_space)
+    train_supernet(net, mem_cache, space=tiny_space, batch_size=64, max_steps=6,
+                   ckpt_path=tmp_path / "s.pt", progress=False)
+    r = ranking_study(tmp_path / "s.pt", mem_cache, out_dir=tmp_path / "study", k=4, train_steps=4,
+                      batch_size=64, finetune_steps=5, val_rows=200, progress=False)
+    assert len(r["subnets"]) == 4
+    assert -1.0 <= r["kendall_tau_finetuned"]["tau"] <= 1.0
+    saved = json.loads((tmp_path / "study" / "ranking.json").read_text())
+    assert saved["kendall_tau_1step"] == r["kendall_tau_1step"]
+    assert "Kendall tau" in (tmp_path / "study" / "ranking.md").read_text()

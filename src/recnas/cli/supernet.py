@@ -1,0 +1,88 @@
+"""`recnas supernet train`: train the weight-sharing supernet on a prepared cache (method.md §4).
+
+Runs as one process, or under `torchrun` (every rank samples the same path; gradients all-reduced).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from recnas.errors import ConfigError
+from recnas.runs import RunDir
+from recnas.space import STRATEGIES
+from recnas.space import get_space
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Subcommand: train."""
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("train", help="train a supernet; resumes from OUT/supernet.pt if present")
+    p.add_argument("--data", type=Path, required=True, help="prepared cache directory")
+    p.add_argument("--out", type=Path, required=True, help="output folder (supernet.pt, metrics)")
+    p.add_argument("--space", default="full", help="search space: small or full (default full)")
+    p.add_argument("--strategy", default="default", choices=STRATEGIES,
+                   help="path sampling strategy (method.md 4.1; default: the paper's)")
+    p.add_argument("--epochs", type=int, default=1, help="epochs over the train split (default 1)")
+    p.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
+    p.add_argument("--lr", type=float, default=0.12, help="Adagrad learning rate (default 0.12)")
+    p.add_argument("--warmup-steps", type=int,
+                   help="full-path warm-up T (default: the dataset's, at most 20%% of the steps)")
+    p.add_argument("--coin", default="path", choices=("path", "block"),
+                   help="full-path warm-up coin: one per step or one per block (default path)")
+    p.add_argument("--cap", type=int, help="expected table cap of the cache (checked, not applied)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps (the schedule fits them)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--no-layernorm", action="store_true", help="build the supernet without LayerNorm")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--ckpt-every", type=int, default=1000, help="checkpoint every N steps (default 1000)")
+    p.add_argument("--log-every", type=int, default=100, help="log metrics every N steps (default 100)")
+
+
+def check_cap(cache: object, cap: int | None) -> None:
+    """Refuse a cache whose table cap differs from the one asked for (ids hash differently)."""
+    if cap is None:
+        return
+    have = getattr(cache, "meta", {}).get("cap")
+    if have != cap:
+        raise ConfigError(f"cache was prepared with cap {have}, not {cap}; prepare a cache with "
+                          f"`recnas prepare ... --cap {cap}`")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and report where the checkpoint went."""
+    from recnas.data import BatchLoader
+    from recnas.data import open_cache
+    from recnas.distributed import allreduce_gradients
+    from recnas.distributed import init_distributed
+    from recnas.nn import Supernet
+    from recnas.train import default_batch_size
+    from recnas.train import train_supernet
+
+    env = init_distributed(args.device)
+    cache = open_cache(args.data)
+    check_cap(cache, args.cap)
+    space = get_space(args.space)
+    run_dir = RunDir(args.out)
+    if args.fresh and run_dir.supernet.exists() and env.is_main:
+        run_dir.supernet.unlink()
+    torch.manual_seed(args.seed)  # the same initial weights on every rank
+    net = Supernet(cache.schema, space, layernorm=not args.no_layernorm).to(env.device)
+    bs = args.batch_size or default_batch_size(cache.schema)
+    loader = BatchLoader(cache, "train", bs, shuffle=False, seed=args.seed, rank=env.rank,
+                         world_size=env.world_size, drop_last=True, pin_memory=env.device != "cpu")
+    res = train_supernet(
+        net, cache, space=space, strategy=args.strategy, epochs=args.epochs,
+        max_steps=args.max_steps, batch_size=bs, lr=args.lr, full_path_steps=args.warmup_steps,
+        coin=args.coin, seed=args.seed, device=env.device, ckpt_path=run_dir.supernet,
+        ckpt_every=args.ckpt_every, resume=True, metrics_path=run_dir.supernet_metrics,
+        log_every=args.log_every, loader=loader, is_main=env.is_main,
+        after_backward=(lambda ps: allreduce_gradients(ps, env)) if env.distributed else None)
+    if env.is_main:
+        print(json.dumps({"checkpoint": str(run_dir.supernet), "steps": res.step,
+                          "samples_per_s": round(res.samples_per_s, 1), "final_loss": res.loss}))
+    return 0
