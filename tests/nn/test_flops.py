@@ -7,6 +7,7 @@ import random
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import sdpa_flop_count
 
 from recnas.data.schema import FeatureSchema
 from recnas.data.schema import reference_schema
@@ -22,10 +23,17 @@ SCHEMA = FeatureSchema(tuple(f"I{i}" for i in range(13)), tuple(f"C{i}" for i in
 B = 2
 
 
+def _sdpa(q_shape, k_shape, v_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
+    return sdpa_flop_count(q_shape, k_shape, v_shape)
+
+
 def _measured_macs(model: torch.nn.Module, schema: FeatureSchema) -> float:
     dense = torch.randn(B, schema.num_dense)
     sparse = torch.zeros(B, schema.num_sparse, dtype=torch.long)
-    with FlopCounterMode(display=False) as fc, torch.no_grad():
+    # torch's attention formula, also for the CPU kernel the counter does not map itself
+    cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    mapping = {cpu_sdpa: _sdpa} if cpu_sdpa is not None else {}
+    with FlopCounterMode(display=False, custom_mapping=mapping) as fc, torch.no_grad():
         model(dense, sparse)
     return fc.get_total_flops() / 2 / B  # FlopCounterMode counts 2 FLOPs per multiply-add
 

@@ -18,15 +18,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 
-from recnas.data.schema import FeatureSchema
 from recnas.space import liveness
 from recnas.space.arch import D2S_ITEMS
 from recnas.space.arch import Architecture
 from recnas.space.arch import Block
 
-ATTN_HEADS = 8
+if TYPE_CHECKING:  # recnas.data's package may import torch; hardware must not
+    from recnas.data.schema import FeatureSchema
 
 
 def dp_items(width: int) -> int:

@@ -43,8 +43,7 @@ class Attention(Op):
         bsz = p.shape[0]
         qkv = self.qkv.linear(p, 3 * e, None, wb)  # [B, s, 3E]
         q, k, v = qkv.view(bsz, s, 3, NUM_HEADS, e // NUM_HEADS).permute(2, 0, 3, 1, 4)  # [B, h, s, 2]
-        scores = torch.matmul(q, k.transpose(-1, -2)) * (e // NUM_HEADS) ** -0.5  # [B, h, s, s]
-        att = torch.matmul(torch.softmax(scores, dim=-1), v)  # [B, h, s, 2]
+        att = F.scaled_dot_product_attention(q, k, v)  # softmax(q k^T / sqrt(2)) v: [B, h, s, 2]
         att = att.transpose(1, 2).reshape(bsz, s, e)  # [B, s, E]
         h = self.attn_out.norm(self.attn_out.linear(att, e, None, wb) + p, e)  # LN_a
         ff = self.fc2.linear(F.relu(self.fc1.linear(h, e, None, wb)), e, None, wb)
