@@ -100,5 +100,25 @@ def evolution() -> Any:
                                 children=4)
 
 
+def dist_main(argv: list[str]) -> None:
+    """`python _search_toy.py --dist JOURNAL RANK WORLD PORT`: one gloo rank of a distributed search."""
+    import torch.distributed as dist
+
+    from recnas.search import DistributedExecutor
+    from recnas.search import Journal
+    from recnas.search import run_search
+
+    journal, rank, world, port = Journal(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                            world_size=world)
+    ex = DistributedExecutor(SleepyScorer(), journal, rank=rank, world_size=world)
+    run_search(searcher=evolution(), journal=journal, seed=SEED, budget=40, executor=ex,
+               is_main=rank == 0, progress=False)
+    dist.destroy_process_group()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1] == "--dist":
+        dist_main(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

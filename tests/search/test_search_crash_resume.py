@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,3 +84,20 @@ def test_workers_score_the_single_worker_set(tmp_path: Path, make) -> None:
     assert [(r.hash, r.values) for r in two.records] == [(r.hash, r.values) for r in one.records]
     assert {r.worker for r in two.records} == {0, 1}  # both workers scored
     assert Journal(tmp_path / "two.jsonl").files() == [tmp_path / "two.jsonl"]
+
+
+def test_torchrun_ranks_score_the_single_worker_set(tmp_path: Path) -> None:
+    one = run_search(searcher=evolution(), journal=Journal(tmp_path / "one.jsonl"), seed=SEED,
+                     budget=40, score_fn=SleepyScorer(), progress=False)
+    path = tmp_path / "journal.jsonl"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs = [subprocess.Popen([sys.executable, str(TOY), "--dist", str(path), str(r), "2", str(port)],
+                              stderr=subprocess.PIPE, text=True) for r in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    recs = Journal(path).records()
+    assert [(r.hash, r.values) for r in recs] == [(r.hash, r.values) for r in one.records]
+    assert {r.worker for r in recs} == {0, 1} and Journal(path).files() == [path]

@@ -6,12 +6,16 @@ Writes `journal.jsonl` and `best_architectures.json` into --out; run it again to
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 from recnas.errors import ConfigError
 from recnas.errors import DataError
 from recnas.runs import RunDir
+from recnas.search import DistributedExecutor
 from recnas.search import Genome
 from recnas.search import Journal
 from recnas.search import RandomSearch
@@ -70,12 +74,43 @@ def run(args: argparse.Namespace) -> int:
     rd = RunDir(args.out)
     rd.root.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    res = run_search(searcher=searcher, journal=Journal(rd.journal), budget=budget, seed=args.seed,
-                     make_scorer=factory, workers=args.workers, progress=not args.no_progress)
-    export_best(rd.best, res.records, args.top_k,
-                extra={"space": space.name, "supernet": str(ckpt), "seed": args.seed})
-    _print_summary(res, rd, time.perf_counter() - t0)
+    if env_world_size() > 1:
+        res, is_main = _run_torchrun(args, searcher, factory, rd, budget)
+    else:
+        res, is_main = run_search(searcher=searcher, journal=Journal(rd.journal), budget=budget,
+                                  seed=args.seed, make_scorer=factory, workers=args.workers,
+                                  progress=not args.no_progress), True
+    if is_main:
+        export_best(rd.best, res.records, args.top_k,
+                    extra={"space": space.name, "supernet": str(ckpt), "seed": args.seed})
+        _print_summary(res, rd, time.perf_counter() - t0)
     return 0
+
+
+def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory,
+                  rd: RunDir, budget: int) -> tuple[SearchResult, bool]:
+    """Under torchrun: every rank runs the same search and scores its share of each batch."""
+    from recnas.distributed import init_distributed
+    from recnas.distributed import shutdown_distributed
+
+    if args.workers != 1:
+        raise ConfigError("--workers is for one process; under torchrun each rank is one worker")
+    env = init_distributed(args.device)
+    try:
+        score_fn = dataclasses.replace(factory, device=env.device, workers=1)()
+        journal = Journal(rd.journal)
+        ex = DistributedExecutor(score_fn, journal, rank=env.rank, world_size=env.world_size)
+        res = run_search(searcher=searcher, journal=journal, budget=budget, seed=args.seed,
+                         executor=ex, is_main=env.is_main,
+                         progress=env.is_main and not args.no_progress)
+    finally:
+        shutdown_distributed()
+    return res, env.is_main
+
+
+def env_world_size() -> int:
+    """WORLD_SIZE as set by torchrun (1 otherwise); read here so a plain run never imports torch.distributed."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def _checkpoint(path: Path) -> Path:

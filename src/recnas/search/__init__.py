@@ -3,6 +3,7 @@
 The core never imports torch: the score function is injected (`score_fn`, or `make_scorer` for workers).
 """
 
+from recnas.search._distributed import DistributedExecutor
 from recnas.search._genome import Genome
 from recnas.search._genome import SearchRandom
 from recnas.search._journal import COMPLETE
@@ -32,6 +33,7 @@ from recnas.search._workers import score_one
 
 __all__ = [
     "COMPLETE",
+    "DistributedExecutor",
     "FAIL",
     "PENDING",
     "SKIPPED",

@@ -55,48 +55,56 @@ class SearchResult:
 def run_search(*, searcher: Searcher, journal: Journal, budget: int | None = None, seed: int = 0,
                score_fn: ScoreFn | None = None, make_scorer: Callable[[], ScoreFn] | None = None,
                workers: int = 1, enqueue: Sequence[Any] = (), progress: bool = True,
-               mp_context: str = "spawn", fail_fast: int = 10) -> SearchResult:
+               mp_context: str = "spawn", fail_fast: int = 10, executor: Executor | None = None,
+               is_main: bool = True) -> SearchResult:
     """Run (or resume) a search of `budget` proposals; returns every record and this run's counts.
 
-    `fail_fast`: stop with an error when this many candidates have failed and none has succeeded in
-    this run (a broken scorer or data mismatch, not a bad architecture); 0 disables the check.
+    `fail_fast`: stop when this many candidates failed and none succeeded in this run (a broken
+    scorer, not a bad architecture); 0 disables it. `executor`/`is_main`: for torchrun, every rank
+    runs the same search with a `DistributedExecutor`; only the main rank writes `meta`/`skipped`.
     """
-    budget = _budget(searcher, budget, len(enqueue))
+    budget = _budget(searcher, budget)
     if enqueue:
         searcher = Enqueued(searcher, enqueue)
-    recorded = {r.n: r for r in journal.records(repair=True)}  # truncates a torn last line
+    recorded = {r.n: r for r in journal.records(repair=is_main)}  # truncates a torn last line
     res = SearchResult(records=[], torn_lines=journal.stats.torn_lines)
-    meta = _check_meta(journal, searcher, seed)
-    executor = _executor(journal, score_fn, make_scorer, workers, mp_context)
+    meta = _check_meta(journal, searcher, seed, write=is_main)
+    own = executor is None
+    executor = executor or _executor(journal, score_fn, make_scorer, workers, mp_context)
     done = sum(1 for r in recorded.values() if r.n < budget and r.state != PENDING)
     bar = tqdm(total=budget, initial=done, desc="search", unit="cand", disable=not progress)
     history: list[Record] = []
     try:
         while len(history) < budget:
             end = min(searcher.sync_point(len(history)), budget)
-            skipped = res.skipped
-            jobs = _propose_batch(searcher, journal, history, recorded, end=end, seed=seed, res=res)
-            bar.update(res.skipped - skipped)
-            for rec in executor.score(jobs):
+            before = res.skipped
+            jobs = _propose_batch(searcher, journal if is_main else None, history, recorded,
+                                  end=end, seed=seed, res=res)
+            bar.update(res.skipped - before)
+            for rec in executor.score(jobs):  # tell: results arrive in any order
                 history[rec.n] = rec
-                res.scored += 1
-                res.failed += rec.state != COMPLETE
-                bar.update(1)
-                if fail_fast and res.failed >= fail_fast and res.failed == res.scored:
-                    raise RecnasError(f"the first {res.failed} candidates all failed; last error: "
-                                      f"{rec.error}")
-                _postfix(bar, rec)
+                _count(res, rec, bar, fail_fast)
     finally:
-        executor.close()
+        if own:
+            executor.close()
         bar.close()
-    if journal.files() != [journal.path]:
+    if is_main and journal.files() != [journal.path]:
         journal.compact(meta)  # merge per-worker files into the one journal.jsonl
     res.records = history
     res.counts = {s: sum(r.state == s for r in history) for s in ("COMPLETE", "FAIL", "SKIPPED")}
     return res
 
 
-def _budget(searcher: Searcher, budget: int | None, enqueued: int) -> int:
+def _count(res: SearchResult, rec: Record, bar: Any, fail_fast: int) -> None:
+    res.scored += 1
+    res.failed += rec.state != COMPLETE
+    bar.update(1)
+    if fail_fast and res.failed >= fail_fast and res.failed == res.scored:
+        raise RecnasError(f"the first {res.failed} candidates all failed; last error: {rec.error}")
+    _postfix(bar, rec)
+
+
+def _budget(searcher: Searcher, budget: int | None) -> int:
     if budget is None:
         budget = getattr(searcher, "budget", None)
         if budget is None:
@@ -120,12 +128,14 @@ def _executor(journal: Journal, score_fn: ScoreFn | None, make_scorer: Callable[
     return PoolExecutor(make_scorer, journal, workers=workers, mp_context=mp_context)
 
 
-def _check_meta(journal: Journal, searcher: Searcher, seed: int) -> dict[str, Any]:
+def _check_meta(journal: Journal, searcher: Searcher, seed: int, *, write: bool) -> dict[str, Any]:
     """Write the search settings on a fresh journal; refuse to resume one written with other settings."""
     meta = {"event": "meta", "seed": seed, "searcher": json.loads(json.dumps(searcher.describe())),
             "time": time.time()}
     old = journal.meta()
     if old is None:
+        if not write:
+            return meta
         if journal.files() and journal.events():
             raise ConfigError(f"{journal.path}: journal has events but no 'meta' line; use a new output")
         journal.append(meta)
@@ -137,7 +147,7 @@ def _check_meta(journal: Journal, searcher: Searcher, seed: int) -> dict[str, An
     return old
 
 
-def _propose_batch(searcher: Searcher, journal: Journal, history: list[Record],
+def _propose_batch(searcher: Searcher, journal: Journal | None, history: list[Record],
                    recorded: dict[int, Record], *, end: int, seed: int, res: SearchResult) -> list[Record]:
     """Extend `history` up to `end`: reuse journalled proposals, make new ones; return those to score."""
     genome = searcher.genome
@@ -155,7 +165,8 @@ def _propose_batch(searcher: Searcher, journal: Journal, history: list[Record],
             rec = Record(n=n, hash=h, arch=genome.to_dict(cand), candidate=cand)
             if h in known:
                 rec = replace(rec, state=SKIPPED, candidate=None)
-                journal.append(skipped_event(rec))
+                if journal is not None:
+                    journal.append(skipped_event(rec))
                 res.skipped += 1
         history.append(rec)
         if rec.state == PENDING:
