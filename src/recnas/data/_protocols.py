@@ -1,0 +1,136 @@
+"""Protocols: split assignment (NASRec folds, ratio) and encodings (hashing, vocabulary) (data.md §2, §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recnas.errors import ConfigError
+
+SPLITS = ("train", "val", "test")
+PROTOCOLS = ("nasrec", "vocab", "ratio")
+NASREC_SEED = 2018
+
+
+def nasrec_folds(labels: np.ndarray, *, seed: int = NASREC_SEED) -> np.ndarray:
+    """Fold (0-9) of each row: scikit-learn StratifiedKFold(10, shuffle=True, random_state=seed)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n = len(labels)
+    if n < 10:
+        raise ConfigError(f"the nasrec protocol needs at least 10 rows for 10 folds, got {n}")
+    y = np.asarray(labels)
+    if np.bincount(y.astype(np.int64)).min(initial=n) < 10 and len(np.unique(y)) > 1:
+        # sklearn still splits, with a warning; keep its assignment but silence the noise
+        import warnings
+
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+    folds = np.empty(n, dtype=np.int8)
+    skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=seed)
+    for k, (_, test_idx) in enumerate(skf.split(np.zeros((n, 1), dtype=np.int8), y)):
+        folds[test_idx] = k
+    return folds
+
+
+def assign_splits(labels: np.ndarray, *, protocol: str, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                  shuffle: bool = True, seed: int = NASREC_SEED, reference_offbyone: bool = False) -> np.ndarray:
+    """Split id per row (0 train, 1 val, 2 test, -1 dropped); rows keep file order within a split.
+
+    nasrec/vocab: folds 0-7 train, 8 val, 9 test. `reference_offbyone` reproduces the reference's
+    Criteo/KDD scripts: row r takes the split of row r-1 and row 0 is dropped (data.md §2.1).
+    ratio: `ratios` of the rows, drawn at random with `seed` or, without `shuffle`, in file order.
+    """
+    n = len(labels)
+    if protocol in ("nasrec", "vocab"):
+        folds = nasrec_folds(labels, seed=seed)
+        split = np.where(folds <= 7, 0, np.where(folds == 8, 1, 2)).astype(np.int8)
+        if reference_offbyone:
+            split = np.concatenate([np.array([-1], np.int8), split[:-1]])
+        return split
+    if protocol != "ratio":
+        raise ConfigError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    r = np.asarray(ratios, dtype=np.float64)
+    if r.shape != (3,) or (r < 0).any() or abs(r.sum() - 1) > 1e-6:
+        raise ConfigError(f"ratios must be three non-negative numbers summing to 1, got {ratios}")
+    n_train = int(round(r[0] * n))
+    n_val = int(round(r[1] * n))
+    order = np.full(n, 2, dtype=np.int8)
+    order[:n_train] = 0
+    order[n_train:n_train + n_val] = 1
+    if shuffle:
+        np.random.default_rng(seed).shuffle(order)  # a random split with exact sizes
+    return order
+
+
+def hash_rows(cats: np.ndarray, table_sizes: np.ndarray) -> np.ndarray:
+    """Row ids fmod(v, N-1) + 1, missing (-1) -> 0 (data.md §2.4). cats int64 [n, F] -> int32."""
+    m = table_sizes.astype(np.int64) - 1  # [F]
+    return np.where(cats < 0, 0, cats % m + 1).astype(np.int32)
+
+
+def log_dense(dense: np.ndarray) -> np.ndarray:
+    """ln(max(x, 0) + 1), missing -> 0 (data.md §2.3). float64 [n, D] -> float32."""
+    x = np.nan_to_num(dense, nan=0.0)
+    return np.log1p(np.maximum(x, 0.0)).astype(np.float32)
+
+
+def ln2_buckets(dense: np.ndarray) -> np.ndarray:
+    """BARS/FuxiCTR Criteo bucketing: x > 2 -> floor(ln(x)^2), else x; missing -> 0 (data.md §3)."""
+    x = np.nan_to_num(dense, nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(x > 2, np.floor(np.log(np.maximum(x, 1.0)) ** 2), np.floor(x))
+    # shift so that negative small values stay distinct non-negative ids (vocabulary keys)
+    return (b.astype(np.int64) + 8)
+
+
+class VocabBuilder:
+    """Out-of-core per-field value counts on train rows; merges partial counts geometrically."""
+
+    def __init__(self, num_fields: int) -> None:
+        self.pending: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(num_fields)]
+        self.merged: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int64), np.zeros(0, np.int64))
+                                                            for _ in range(num_fields)]
+
+    def add(self, cats: np.ndarray) -> None:
+        """Count the values of one chunk of train rows (cats int64 [n, F], -1 = missing, ignored)."""
+        for j in range(cats.shape[1]):
+            col = cats[:, j]
+            vals, cnt = np.unique(col[col >= 0], return_counts=True)
+            self.pending[j].append((vals, cnt))
+            if sum(len(v) for v, _ in self.pending[j]) > max(len(self.merged[j][0]), 1 << 16):
+                self._merge(j)
+
+    def _merge(self, j: int) -> None:
+        parts = [self.merged[j]] + self.pending[j]
+        vals = np.concatenate([p[0] for p in parts])
+        cnt = np.concatenate([p[1] for p in parts])
+        u, inv = np.unique(vals, return_inverse=True)
+        self.merged[j] = (u, np.bincount(inv, weights=cnt, minlength=len(u)).astype(np.int64))
+        self.pending[j] = []
+
+    def finalize(self, *, min_count: int, max_size: int | None = None) -> list[np.ndarray]:
+        """Sorted kept values per field: count >= min_count, at most max_size - 2 most frequent."""
+        out = []
+        for j in range(len(self.pending)):
+            self._merge(j)
+            vals, cnt = self.merged[j]
+            keep = cnt >= min_count
+            vals, cnt = vals[keep], cnt[keep]
+            if max_size is not None and len(vals) > max_size - 2:
+                top = np.lexsort((vals, -cnt))[: max_size - 2]
+                vals = np.sort(vals[top])
+            out.append(vals)
+        return out
+
+
+def vocab_rows(cats: np.ndarray, vocabs: list[np.ndarray]) -> np.ndarray:
+    """Index per value: 0 = padding (missing), 1 = OOV, 2.. = position in the sorted vocabulary."""
+    out = np.empty(cats.shape, dtype=np.int32)
+    for j, voc in enumerate(vocabs):
+        col = cats[:, j]
+        if len(voc) == 0:
+            out[:, j] = np.where(col < 0, 0, 1)
+            continue
+        pos = np.clip(np.searchsorted(voc, col), 0, len(voc) - 1)
+        hit = voc[pos] == col
+        out[:, j] = np.where(col < 0, 0, np.where(hit, pos + 2, 1))
+    return out

@@ -1,0 +1,335 @@
+"""Streaming reader: raw CSV/TSV/Parquet -> validated chunks of label/dense/categorical raw values.
+
+Arrow parses blocks of `block_size` bytes on a background thread while numpy converts the previous
+block (data.md §4 R1/R2); bad rows are counted by reason with file:line:field (§4 R5).
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from recnas.data import _textcol as tc
+from recnas.data._bad import BadRows
+from recnas.data._formats import FormatPlan
+from recnas.data._io import HashingReader
+from recnas.data._io import check_input
+from recnas.data._io import is_gzip
+from recnas.errors import DataError
+
+
+@dataclass
+class RawChunk:
+    """Kept rows of one block: label int8 [n], dense raw float64 [n, D] (NaN = missing),
+    categorical raw ids int64 [n, F] (-1 = missing)."""
+
+    label: np.ndarray
+    dense: np.ndarray
+    cats: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.label.shape[0])
+
+
+def _prefetch(it: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run `it` on a background thread (Arrow releases the GIL while parsing)."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as e:  # re-raised in the consumer
+            q.put(("error", e))
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def read_header(path: Path, delimiter: str) -> list[str]:
+    """The first line of a (possibly gzip) text file split on `delimiter`."""
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as f:
+        line = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+    return [c.strip().strip('"') for c in line.split(delimiter)]
+
+
+class RawReader:
+    """Iterates RawChunks of one file under a FormatPlan; afterwards holds rows_read and sha256."""
+
+    def __init__(self, path: str | Path, plan: FormatPlan, bad: BadRows, *,
+                 block_size: int = 8 << 20) -> None:
+        self.path = check_input(path)
+        self.plan = plan
+        self.bad = bad
+        self.block_size = block_size
+        self.rows_read = 0
+        self.sha256 = ""
+        self.profile = _load_profile(plan.profile) if plan.profile is not None or plan.name == "kdd12" else None
+
+    def __iter__(self) -> Iterator[RawChunk]:
+        if self.plan.file_format == "parquet":
+            yield from self._iter_parquet()
+        else:
+            yield from self._iter_csv()
+
+    # -- CSV / TSV -------------------------------------------------------------------------
+    def _iter_csv(self) -> Iterator[RawChunk]:
+        plan = self.plan
+        names = list(plan.columns) if plan.columns else read_header(self.path, plan.delimiter)
+        missing = [c for c in plan.needed if c not in names]
+        if missing:
+            raise DataError(f"{self.path}: line 1: missing columns {missing}; header has {names}")
+        hdr = 1 if plan.header else 0
+        invalid: list[tuple[int, int]] = []  # (line, fields) of rows with the wrong field count
+
+        def on_invalid(row: Any) -> str:
+            invalid.append((int(row.number) if row.number is not None else -1, int(row.actual_columns)))
+            return "skip"
+
+        ropts = pcsv.ReadOptions(column_names=names, skip_rows=hdr, block_size=self.block_size,
+                                 use_threads=False)
+        popts = pcsv.ParseOptions(delimiter=plan.delimiter, quote_char='"' if plan.quoted else False,
+                                  ignore_empty_lines=False, invalid_row_handler=on_invalid)
+        copts = pcsv.ConvertOptions(column_types={c: pa.string() for c in plan.needed},
+                                    include_columns=list(plan.needed), strings_can_be_null=False,
+                                    check_utf8=False)
+        src = HashingReader(self.path)
+        try:
+            reader = pcsv.open_csv(src, read_options=ropts, parse_options=popts, convert_options=copts)
+        except pa.ArrowInvalid as e:
+            src.close()
+            raise DataError(f"{self.path}: cannot parse: {e}") from None
+        seen = 0
+        done_invalid = 0
+        inv_lines: list[int] = []
+        try:
+            for batch in _prefetch(iter(reader)):
+                n = batch.num_rows
+                while done_invalid < len(invalid):  # invalid rows up to here are final
+                    inv_lines.append(invalid[done_invalid][0] + hdr)
+                    done_invalid += 1
+                first_line = _line_of(seen, hdr, inv_lines)
+                last_line = _line_of(seen + n - 1, hdr, inv_lines) if n else first_line
+                self._report_invalid(invalid, inv_lines, upto=last_line)
+                chunk = self._convert(batch, lambda j: _line_of(seen + j, hdr, inv_lines))
+                seen += n
+                if len(chunk):
+                    yield chunk
+        except pa.ArrowInvalid as e:
+            raise DataError(f"{self.path}: cannot parse: {e}") from None
+        finally:
+            src.close()
+        while done_invalid < len(invalid):
+            inv_lines.append(invalid[done_invalid][0] + hdr)
+            done_invalid += 1
+        self._report_invalid(invalid, inv_lines, upto=None)
+        self.rows_read = seen + len(invalid)
+        last = hdr + self.rows_read
+        if invalid and inv_lines[-1] == last and src.last_byte not in (b"\n", b"\r"):
+            self.bad.relabel_last("wrong_field_count", "truncated_last_line", last)
+        self.sha256 = src.finish_hash() if not src.closed else src.sha256.hexdigest()
+
+    _reported = 0
+
+    def _report_invalid(self, invalid: list[tuple[int, int]], lines: list[int], *, upto: int | None) -> None:
+        want = len(self.plan.columns or ()) or None
+        while self._reported < len(lines) and (upto is None or lines[self._reported] <= upto):
+            i = self._reported
+            exp = f"expected {want}" if want else "wrong count"
+            self.bad.add("wrong_field_count", lines[i], f"{invalid[i][1]} fields ({exp})")
+            self._reported += 1
+
+    # -- Parquet ----------------------------------------------------------------------------
+    def _iter_parquet(self) -> Iterator[RawChunk]:
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise DataError(f"{self.path}: not a readable Parquet file: {e}") from None
+        missing = [c for c in self.plan.needed if c not in pf.schema_arrow.names]
+        if missing:
+            raise DataError(f"{self.path}: missing columns {missing}; file has {pf.schema_arrow.names}")
+        seen = 0
+        for batch in _prefetch(pf.iter_batches(batch_size=65536, columns=list(self.plan.needed))):
+            base = seen
+            chunk = self._convert(batch, lambda j: base + j + 1)
+            seen += batch.num_rows
+            if len(chunk):
+                yield chunk
+        self.rows_read = seen
+        self.sha256 = _sha256_file(self.path)
+
+    # -- conversion ---------------------------------------------------------------------------
+    def _convert(self, batch: pa.RecordBatch, line_of: Any) -> RawChunk:
+        plan, n = self.plan, batch.num_rows
+        col = batch.column
+        if plan.label_kind == "01":
+            label, bad_label = tc.parse_label01(col(plan.label))
+        else:
+            label, bad_label = tc.parse_count_positive(col(plan.label))
+        dense = np.empty((n, len(plan.dense_names)), dtype=np.float64)
+        bad_dense = np.zeros((n, len(plan.dense_names)), dtype=bool)
+        for j, name in enumerate(plan.dense):
+            dense[:, j], bad_dense[:, j] = tc.parse_float(col(name))
+        dense[:, len(plan.dense):] = -1.0  # Avazu's constant pseudo-dense value (data.md §2.2)
+        cats = np.empty((n, len(plan.sparse)), dtype=np.int64)
+        bad_cat = np.zeros((n, len(plan.sparse)), dtype=bool)
+        for j, s in enumerate(plan.sparse):
+            cats[:, j], bad_cat[:, j] = self._parse_sparse(s, batch, cats, j)
+        blank = _blank_rows(batch, plan)
+        bad_label &= ~blank
+        reasons = [("blank_line", blank[:, None], ("",)), ("bad_label", bad_label[:, None], (plan.label,)),
+                   ("bad_dense", bad_dense, plan.dense_names),
+                   ("bad_categorical", bad_cat, tuple(s.source for s in plan.sparse))]
+        rejected = self._account(batch, reasons, line_of)
+        if not rejected.any():
+            return RawChunk(label, dense, cats)
+        keep = ~rejected
+        return RawChunk(label[keep], dense[keep], cats[keep])
+
+    def _parse_sparse(self, s: Any, batch: pa.RecordBatch, cats: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+        if s.kind == "hex32":
+            return tc.parse_hex32(batch.column(s.source))
+        if s.kind in ("int_mod", "auto"):
+            col = batch.column(s.source)
+            if pa.types.is_integer(col.type):
+                v = np.asarray(pc.fill_null(col, -1).to_numpy(), dtype=np.int64)
+                return np.where(v < 0, np.where(v == -1, -1, v % tc.MOD_P), v % tc.MOD_P), np.zeros(len(v), bool)
+            return tc.parse_int_mod(col, hash_strings=s.kind == "auto")
+        if s.kind in ("hour_of_day", "weekday"):
+            return _hour_feature(batch.column(s.source), s.kind)
+        if s.kind == "join":
+            uid_j = [k for k, t in enumerate(self.plan.sparse) if t.name == s.source][0]
+            return _join_profile(self.profile, cats[:, uid_j], s.name), np.zeros(len(cats), bool)
+        raise DataError(f"unknown categorical kind {s.kind!r}")
+
+    def _account(self, batch: pa.RecordBatch, reasons: list[tuple[str, np.ndarray, tuple[str, ...]]],
+                 line_of: Any) -> np.ndarray:
+        """Mark rejected rows, first reason wins; record counts and the first examples."""
+        rejected = np.zeros(batch.num_rows, dtype=bool)
+        events: list[tuple[int, str, str, int]] = []
+        for reason, mask2d, fields in reasons:
+            rows = mask2d.any(axis=1) & ~rejected
+            cnt = int(rows.sum())
+            if not cnt:
+                continue
+            for k, r in enumerate(np.flatnonzero(rows)[:5]):
+                f = int(np.argmax(mask2d[r]))
+                what = _describe(reason, fields[f], batch, r)
+                events.append((line_of(int(r)), reason, what, cnt - 4 if k == 4 else 1))
+            rejected |= rows
+        for line, reason, what, n in sorted(events):
+            self.bad.add(reason, line, what, n)
+        return rejected
+
+
+def _describe(reason: str, field: str, batch: pa.RecordBatch, r: int) -> str:
+    if reason == "blank_line":
+        return "blank line"
+    try:
+        value = batch.column(field)[r].as_py()
+    except KeyError:
+        value = None
+    why = {"bad_label": "label must be 0 or 1" if True else "", "bad_dense": "not a number",
+           "bad_categorical": "not a valid id"}[reason]
+    return f"field {field}: {why}, got {str(value)[:40]!r}"
+
+
+def _blank_rows(batch: pa.RecordBatch, plan: FormatPlan) -> np.ndarray:
+    """Rows where every parsed column is empty (Arrow turns a blank line into such a row)."""
+    blank = np.ones(batch.num_rows, dtype=bool)
+    for name in plan.needed:
+        c = batch.column(name)
+        if not pa.types.is_string(c.type):
+            return np.zeros(batch.num_rows, dtype=bool)
+        blank &= np.asarray(pc.equal(c, "").to_numpy(zero_copy_only=False), dtype=bool)
+    return blank
+
+
+def _line_of(g: int, hdr: int, inv_lines: list[int]) -> int:
+    """File line (1-based) of the g-th (0-based) row Arrow kept, given the sorted invalid lines."""
+    line = hdr + g + 1
+    while True:
+        k = bisect.bisect_right(inv_lines, line)
+        nxt = hdr + g + 1 + k
+        if nxt == line:
+            return line
+        line = nxt
+
+
+def _hour_feature(col: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Avazu YYMMDDHH -> hour of day (0-23) or weekday (0 = Monday)."""
+    v, bad = tc.parse_int_mod(col)
+    yy, mm, dd, hh = v // 1000000, v // 10000 % 100, v // 100 % 100, v % 100
+    bad |= (v >= 0) & ((mm < 1) | (mm > 12) | (dd < 1) | (dd > 31) | (hh > 23))
+    missing = v < 0
+    if kind == "hour_of_day":
+        out = hh
+    else:
+        ym = (yy + 30).astype("datetime64[Y]").astype("datetime64[M]") + np.clip(mm - 1, 0, 11).astype("timedelta64[M]")
+        days = ym.astype("datetime64[D]") + np.clip(dd - 1, 0, 30).astype("timedelta64[D]")
+        out = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    out = np.where(missing | bad, -1, out).astype(np.int64)
+    return out, bad
+
+
+def _load_profile(path: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """KDD userid_profile.txt as sorted (UserID, Gender, Age) arrays; None when no file is given."""
+    if path is None:
+        return None
+    check_input(path)
+    tab = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=["u", "g", "a"]),
+                        parse_options=pcsv.ParseOptions(delimiter="\t"),
+                        convert_options=pcsv.ConvertOptions(column_types={c: pa.int64() for c in "uga"}))
+    u = tab.column("u").to_numpy()
+    order = np.argsort(u, kind="stable")
+    return u[order], tab.column("g").to_numpy()[order], tab.column("a").to_numpy()[order]
+
+
+def _join_profile(profile: Any, uid: np.ndarray, name: str) -> np.ndarray:
+    """Gender or Age of each UserID; a user missing from the profile gets '0' (data.md §1.3)."""
+    if profile is None:
+        return np.zeros(len(uid), dtype=np.int64)
+    users, gender, age = profile
+    pos = np.clip(np.searchsorted(users, uid), 0, max(len(users) - 1, 0))
+    hit = (users[pos] == uid) if len(users) else np.zeros(len(uid), bool)
+    vals = gender if name == "Gender" else age
+    return np.where(hit, vals[pos] % tc.MOD_P, 0).astype(np.int64)
+
+
+def _sha256_file(path: Path) -> str:
+    from recnas.data._io import file_sha256
+
+    return file_sha256(path)
