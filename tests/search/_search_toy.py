@@ -47,7 +47,7 @@ class SleepyScorer:
 
 
 @dataclass(frozen=True)
-class make_sleepy_scorer:  # noqa: N801 - used as a factory function
+class make_sleepy_scorer:
     """Picklable factory for worker processes."""
 
     sleep: float = 0.0
@@ -81,7 +81,9 @@ class Spy:
 
 def main(argv: list[str]) -> None:
     """`python _search_toy.py JOURNAL WORKERS SLEEP CALL_LOG`: a small evolution search (kill test)."""
-    from _search_toy import SleepyScorer as Scorer  # by module name, so worker processes can unpickle
+    from _search_toy import (
+        SleepyScorer as Scorer,  # by module name, so worker processes can unpickle
+    )
     from _search_toy import make_sleepy_scorer as factory
 
     from recnas.search import Journal

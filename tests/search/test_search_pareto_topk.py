@@ -54,7 +54,7 @@ class _Fixed(random.Random):
         super().__init__(0)
         self.pick = pick
 
-    def sample(self, population, k):  # noqa: ANN001, ANN201
+    def sample(self, population, k):
         return [population[i] for i in self.pick]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_evolution_invariants(tmp_path: Path) -> None:
             for attempt in range(20):  # a collision (e.g. a dead gene changed) redraws from the parent
                 chain = [next(calls) for _ in range(k)]
                 assert chain[0][0] == parent.hash
-                assert all(a[1] == b[0] for a, b in zip(chain, chain[1:]))
+                assert all(a[1] == b[0] for a, b in itertools.pairwise(chain))
                 if chain[-1][1] == child.hash:
                     break
                 redraws += 1

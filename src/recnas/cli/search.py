@@ -121,7 +121,7 @@ def _checkpoint(path: Path) -> Path:
     return ckpt
 
 
-def _space(ckpt: Path, name: str | None):  # noqa: ANN202 - a recnas.space.SearchSpace
+def _space(ckpt: Path, name: str | None):
     """The supernet's search space (read from its checkpoint config); --space must agree."""
     from recnas.space import SearchSpace
     from recnas.space import get_space

@@ -33,10 +33,10 @@ from recnas.search._workers import score_one
 
 __all__ = [
     "COMPLETE",
-    "DistributedExecutor",
     "FAIL",
     "PENDING",
     "SKIPPED",
+    "DistributedExecutor",
     "Enqueued",
     "Genome",
     "Journal",

@@ -7,11 +7,11 @@ merges the files at the end. torch is imported only when a batch is exchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from typing import Callable
-from typing import Iterator
-from typing import Sequence
 
 from recnas.search._journal import Journal
 from recnas.search._journal import Record

@@ -7,9 +7,9 @@ extend the genome with hardware genes and reuse the same searchers, loop and jou
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from typing import Callable
 
 
 class SearchRandom(random.Random):
@@ -39,7 +39,7 @@ class Genome:
     num_mutations: Callable[[int, int], int]
 
     @classmethod
-    def for_space(cls, space: Any) -> "Genome":
+    def for_space(cls, space: Any) -> Genome:
         """The genome of NASRec architectures in `space` (recnas.space functions; canonical hash)."""
         from recnas.space import Architecture
         from recnas.space import arch_hash

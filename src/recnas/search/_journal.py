@@ -13,12 +13,12 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from typing import Iterator
 
 from recnas.errors import DataError
 from recnas.runs import atomic_write_text
@@ -38,7 +38,7 @@ class Record:
     hash: str
     arch: dict[str, Any] = field(repr=False)
     state: str = PENDING
-    values: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float | None] = field(default_factory=dict)  # None: a non-finite value
     flops: float | None = None
     params: float | None = None
     seconds: float | None = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from typing import Any
-from typing import Sequence
 
 from recnas.search._genome import Genome
 from recnas.search._genome import SearchRandom

@@ -25,7 +25,7 @@ class SupernetScorerFactory:
     threads: int | None = None  # torch threads per process (None: cores / workers)
     workers: int = 1
 
-    def __call__(self) -> "ArchScorer":
+    def __call__(self) -> ArchScorer:
         """Load the supernet and the fixed fine-tune/val batches once; return the score function."""
         import torch
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import random
 import sys
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
-from typing import Callable
 from typing import Protocol
-from typing import Sequence
 
 from recnas.search._genome import Genome
 from recnas.search._genome import SearchRandom

@@ -12,6 +12,9 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED
 from concurrent.futures import Future
 from concurrent.futures import ProcessPoolExecutor
@@ -20,10 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from numbers import Real
 from typing import Any
-from typing import Callable
-from typing import Iterator
 from typing import Protocol
-from typing import Sequence
 
 from recnas.errors import RecnasError
 from recnas.search._journal import COMPLETE
@@ -43,7 +43,7 @@ def score_one(score_fn: ScoreFn, rec: Record, journal: Journal, *, worker: int |
     error = None
     try:
         out = dict(score_fn(rec.candidate))
-    except Exception as e:  # failures are data (OOM included); KeyboardInterrupt still stops the run
+    except Exception as e:  # noqa: BLE001 - failures are data (OOM too); Ctrl-C still stops the run
         out, error = {}, f"{type(e).__name__}: {e}"[:2000]
     seconds = _num(out.pop("seconds", None))
     flops, params = _num(out.pop("flops", None)), _num(out.pop("params", None))
