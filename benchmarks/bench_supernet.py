@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from recnas.data.schema import reference_schema
 from recnas.nn import Supernet
-from recnas.nn.grad import clip_grad_norm_
+from recnas.train import clip_grad_norm
 from recnas.space import full_path
 from recnas.space import get_space
 from recnas.space import sample_path
@@ -61,7 +61,7 @@ def _run(model, opt, batches, arch_fn, steps: int, device: torch.device) -> floa
         loss = F.binary_cross_entropy_with_logits(logits.float(), label)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        clip_grad_norm_(params, 5.0)
+        clip_grad_norm(params, 5.0)
         opt.step()
     if device.type == "cuda":
         torch.cuda.synchronize()
