@@ -27,8 +27,13 @@ def toy_score(arch: Architecture) -> dict[str, float]:
     """A loss that prefers wide dense outputs and FC, plus a small gene-dependent wobble."""
     widths = sum(b.dense_width for b in arch.blocks) / (1024 * len(arch.blocks))
     fc = sum(b.dense_ops == ("fc",) for b in arch.blocks) / len(arch.blocks)
-    wobble = sum((k + 1) * (b.sparse_width + 3 * len(b.dense_idx)) for k, b in enumerate(arch.blocks))
-    return {"logloss": 0.5 - 0.05 * widths - 0.01 * fc + (wobble % 97) * 1e-5, "auc": 0.7 + widths / 10}
+    wobble = sum(
+        (k + 1) * (b.sparse_width + 3 * len(b.dense_idx)) for k, b in enumerate(arch.blocks)
+    )
+    return {
+        "logloss": 0.5 - 0.05 * widths - 0.01 * fc + (wobble % 97) * 1e-5,
+        "auc": 0.7 + widths / 10,
+    }
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,15 @@ class make_sleepy_scorer:
 
 def int_genome(values: int) -> Genome:
     """A tiny genome: candidates are ints 0..values-1 (duplicates are frequent)."""
-    return Genome(name=f"int{values}", sample=lambda rng: rng.randrange(values),
-                  mutate=lambda c, rng: (c + rng.choice((-1, 1))) % values, hash=lambda c: f"i{c}",
-                  to_dict=lambda c: {"v": c}, from_dict=lambda d: d["v"],
-                  num_mutations=lambda g, G: 1)
+    return Genome(
+        name=f"int{values}",
+        sample=lambda rng: rng.randrange(values),
+        mutate=lambda c, rng: (c + rng.choice((-1, 1))) % values,
+        hash=lambda c: f"i{c}",
+        to_dict=lambda c: {"v": c},
+        from_dict=lambda d: d["v"],
+        num_mutations=lambda g, G: 1,
+    )
 
 
 class Spy:
@@ -80,7 +90,7 @@ class Spy:
 
 
 def main(argv: list[str]) -> None:
-    """`python _search_toy.py JOURNAL WORKERS SLEEP CALL_LOG`: a small evolution search (kill test)."""
+    """`python _search_toy.py JOURNAL WORKERS SLEEP CALL_LOG`: a small search (kill test)."""
     from _search_toy import (
         SleepyScorer as Scorer,  # by module name, so worker processes can unpickle
     )
@@ -90,20 +100,28 @@ def main(argv: list[str]) -> None:
     from recnas.search import run_search
 
     journal, workers, sleep, log = Path(argv[0]), int(argv[1]), float(argv[2]), argv[3]
-    run_search(searcher=evolution(), journal=Journal(journal), seed=SEED, workers=workers,
-               score_fn=Scorer(sleep, log), make_scorer=factory(sleep, log), progress=False)
+    run_search(
+        searcher=evolution(),
+        journal=Journal(journal),
+        seed=SEED,
+        workers=workers,
+        score_fn=Scorer(sleep, log),
+        make_scorer=factory(sleep, log),
+        progress=False,
+    )
 
 
 def evolution() -> Any:
     """The evolution used by the crash and worker tests: 16 + 10 x 4 = 56 proposals."""
     from recnas.search import RegularizedEvolution
 
-    return RegularizedEvolution(arch_genome("small"), population=16, sample=8, generations=10,
-                                children=4)
+    return RegularizedEvolution(
+        arch_genome("small"), population=16, sample=8, generations=10, children=4
+    )
 
 
 def dist_main(argv: list[str]) -> None:
-    """`python _search_toy.py --dist JOURNAL RANK WORLD PORT`: one gloo rank of a distributed search."""
+    """`python _search_toy.py --dist JOURNAL RANK WORLD PORT`: one gloo rank of a search."""
     import torch.distributed as dist
 
     from recnas.search import DistributedExecutor
@@ -111,11 +129,19 @@ def dist_main(argv: list[str]) -> None:
     from recnas.search import run_search
 
     journal, rank, world, port = Journal(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world)
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
     ex = DistributedExecutor(SleepyScorer(), journal, rank=rank, world_size=world)
-    run_search(searcher=evolution(), journal=journal, seed=SEED, budget=40, executor=ex,
-               is_main=rank == 0, progress=False)
+    run_search(
+        searcher=evolution(),
+        journal=journal,
+        seed=SEED,
+        budget=40,
+        executor=ex,
+        is_main=rank == 0,
+        progress=False,
+    )
     dist.destroy_process_group()
 
 

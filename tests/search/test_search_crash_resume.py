@@ -1,4 +1,4 @@
-"""Crash-resume with a real process killed by SIGKILL mid-search, and parallel workers (issue 4.4)."""
+"""Crash-resume of a real process killed by SIGKILL mid-search; parallel workers (issue 4.4)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,13 @@ TOY = Path(__file__).with_name("_search_toy.py")
 
 
 def _reference(tmp_path: Path) -> list[tuple[int, str, dict]]:
-    res = run_search(searcher=evolution(), journal=Journal(tmp_path / "ref.jsonl"), seed=SEED,
-                     score_fn=SleepyScorer(), progress=False)
+    res = run_search(
+        searcher=evolution(),
+        journal=Journal(tmp_path / "ref.jsonl"),
+        seed=SEED,
+        score_fn=SleepyScorer(),
+        progress=False,
+    )
     return [(r.n, r.hash, r.values) for r in res.records]
 
 
@@ -36,8 +41,12 @@ def _finished(path: Path) -> int:
 
 
 def _launch(path: Path, workers: int, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(TOY), str(path), str(workers), "0.02", str(log)],
-                            start_new_session=True, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(TOY), str(path), str(workers), "0.02", str(log)],
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("workers,kill_group", [(1, False), (2, False), (2, True)])
@@ -47,7 +56,9 @@ def test_kill9_mid_search_then_resume(tmp_path: Path, workers: int, kill_group: 
     proc = _launch(path, workers, log)
     deadline = time.monotonic() + 60
     while _finished(path) < 20:  # well inside the 56 proposals
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            proc.stderr.read() if proc.stderr else ""
+        )
         time.sleep(0.01)
     if kill_group:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -77,24 +88,49 @@ def test_kill9_mid_search_then_resume(tmp_path: Path, workers: int, kill_group: 
 
 @pytest.mark.parametrize("make", [evolution, lambda: RandomSearch(evolution().genome)])
 def test_workers_score_the_single_worker_set(tmp_path: Path, make) -> None:
-    one = run_search(searcher=make(), journal=Journal(tmp_path / "one.jsonl"), seed=SEED,
-                     budget=40, score_fn=SleepyScorer(), progress=False)
-    two = run_search(searcher=make(), journal=Journal(tmp_path / "two.jsonl"), seed=SEED,
-                     budget=40, make_scorer=make_sleepy_scorer(0.005), workers=2, progress=False)
+    one = run_search(
+        searcher=make(),
+        journal=Journal(tmp_path / "one.jsonl"),
+        seed=SEED,
+        budget=40,
+        score_fn=SleepyScorer(),
+        progress=False,
+    )
+    two = run_search(
+        searcher=make(),
+        journal=Journal(tmp_path / "two.jsonl"),
+        seed=SEED,
+        budget=40,
+        make_scorer=make_sleepy_scorer(0.005),
+        workers=2,
+        progress=False,
+    )
     assert [(r.hash, r.values) for r in two.records] == [(r.hash, r.values) for r in one.records]
     assert {r.worker for r in two.records} == {0, 1}  # both workers scored
     assert Journal(tmp_path / "two.jsonl").files() == [tmp_path / "two.jsonl"]
 
 
 def test_torchrun_ranks_score_the_single_worker_set(tmp_path: Path) -> None:
-    one = run_search(searcher=evolution(), journal=Journal(tmp_path / "one.jsonl"), seed=SEED,
-                     budget=40, score_fn=SleepyScorer(), progress=False)
+    one = run_search(
+        searcher=evolution(),
+        journal=Journal(tmp_path / "one.jsonl"),
+        seed=SEED,
+        budget=40,
+        score_fn=SleepyScorer(),
+        progress=False,
+    )
     path = tmp_path / "journal.jsonl"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    procs = [subprocess.Popen([sys.executable, str(TOY), "--dist", str(path), str(r), "2", str(port)],
-                              stderr=subprocess.PIPE, text=True) for r in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(TOY), "--dist", str(path), str(r), "2", str(port)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in range(2)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err

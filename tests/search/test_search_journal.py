@@ -1,4 +1,4 @@
-"""Journal: append/replay, torn last line recovery, corrupt line error, per-worker merge, compaction."""
+"""Journal: append/replay, torn last line, corrupt line error, per-worker merge, compaction."""
 
 from __future__ import annotations
 
@@ -16,14 +16,29 @@ from recnas.search import Journal
 
 
 def _start(n: int, h: str = "", worker: int | None = None) -> dict:
-    return {"event": "started", "n": n, "hash": h or f"h{n}", "arch": {"v": n}, "worker": worker,
-            "time": float(n)}
+    return {
+        "event": "started",
+        "n": n,
+        "hash": h or f"h{n}",
+        "arch": {"v": n},
+        "worker": worker,
+        "time": float(n),
+    }
 
 
 def _finish(n: int, loss: float, t: float = 0.0, h: str = "") -> dict:
-    return {"event": "finished", "n": n, "hash": h or f"h{n}", "state": "COMPLETE",
-            "values": {"logloss": loss}, "flops": 10.0, "params": 5.0, "seconds": 0.1, "error": None,
-            "time": t or float(n) + 0.5}
+    return {
+        "event": "finished",
+        "n": n,
+        "hash": h or f"h{n}",
+        "state": "COMPLETE",
+        "values": {"logloss": loss},
+        "flops": 10.0,
+        "params": 5.0,
+        "seconds": 0.1,
+        "error": None,
+        "time": t or float(n) + 0.5,
+    }
 
 
 def _write(j: Journal, events: list[dict]) -> None:
@@ -33,8 +48,15 @@ def _write(j: Journal, events: list[dict]) -> None:
 
 def test_roundtrip_states(tmp_path: Path) -> None:
     j = Journal(tmp_path / "journal.jsonl")
-    _write(j, [_start(0), _finish(0, 0.4), _start(1),
-               {"event": "skipped", "n": 2, "hash": "h0", "arch": {"v": 0}, "reason": "duplicate"}])
+    _write(
+        j,
+        [
+            _start(0),
+            _finish(0, 0.4),
+            _start(1),
+            {"event": "skipped", "n": 2, "hash": "h0", "arch": {"v": 0}, "reason": "duplicate"},
+        ],
+    )
     recs = j.records()
     assert [(r.n, r.state) for r in recs] == [(0, COMPLETE), (1, PENDING), (2, SKIPPED)]
     assert recs[0].values == {"logloss": 0.4} and recs[0].flops == 10.0 and recs[0].arch == {"v": 0}
@@ -87,15 +109,26 @@ def test_worker_files_merge_without_duplicates(tmp_path: Path) -> None:
     assert w1.write_path.name == "journal.1.jsonl"
     _write(main, [{"event": "meta", "seed": 1}])
     _write(w0, [_start(0, worker=0), _finish(0, 0.5), _start(2, worker=0)])
-    _write(w1, [_start(1, worker=1), _finish(1, 0.6), _start(2, worker=1),
-                _finish(2, 0.7, t=9.0), _finish(2, 0.8, t=10.0)])  # re-scored after a resume
+    _write(
+        w1,
+        [
+            _start(1, worker=1),
+            _finish(1, 0.6),
+            _start(2, worker=1),
+            _finish(2, 0.7, t=9.0),
+            _finish(2, 0.8, t=10.0),
+        ],
+    )  # re-scored after a resume
     recs = main.records()
     assert [(r.n, r.values["logloss"]) for r in recs] == [(0, 0.5), (1, 0.6), (2, 0.7)]
     assert main.stats.files == 3
     main.compact()
     assert main.files() == [path]
-    assert [(r.n, r.values["logloss"], r.state) for r in main.records()] == \
-        [(0, 0.5, COMPLETE), (1, 0.6, COMPLETE), (2, 0.7, COMPLETE)]
+    assert [(r.n, r.values["logloss"], r.state) for r in main.records()] == [
+        (0, 0.5, COMPLETE),
+        (1, 0.6, COMPLETE),
+        (2, 0.7, COMPLETE),
+    ]
     assert main.meta() == {"event": "meta", "seed": 1}
 
 

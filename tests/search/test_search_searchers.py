@@ -29,13 +29,20 @@ P, S, G, C = 12, 6, 8, 4
 
 
 def _evolution(genome=None) -> RegularizedEvolution:
-    return RegularizedEvolution(genome or arch_genome(), population=P, sample=S, generations=G,
-                                children=C)
+    return RegularizedEvolution(
+        genome or arch_genome(), population=P, sample=S, generations=G, children=C
+    )
 
 
 def _run(tmp_path: Path, searcher, *, name: str = "journal.jsonl", seed: int = 0, **kw):
-    return run_search(searcher=searcher, journal=Journal(tmp_path / name), seed=seed,
-                      score_fn=kw.pop("score_fn", toy_score), progress=False, **kw)
+    return run_search(
+        searcher=searcher,
+        journal=Journal(tmp_path / name),
+        seed=seed,
+        score_fn=kw.pop("score_fn", toy_score),
+        progress=False,
+        **kw,
+    )
 
 
 def test_evolution_invariants(tmp_path: Path) -> None:
@@ -50,20 +57,24 @@ def test_evolution_invariants(tmp_path: Path) -> None:
     for g in range(G):
         start = P + g * C
         pop = evo.population_of(recs, g)
-        assert pop == recs[start - P:start]  # aging: the last P records; the oldest C dropped
+        assert pop == recs[start - P : start]  # aging: the last P records; the oldest C dropped
         entrants = SearchRandom(0, start).derive("tournament", g).sample(pop, S)
         parent = min(entrants, key=lambda r: (r.values["logloss"], r.n))  # argmin; ties: oldest
-        assert parent == evo.parent(recs, g, SearchRandom(0, start + 1))  # one parent per generation
+        assert parent == evo.parent(
+            recs, g, SearchRandom(0, start + 1)
+        )  # one parent per generation
         k = num_mutations(g, G)
-        for child in recs[start:start + C]:  # C children, each k mutations stacked on the parent
-            for attempt in range(20):  # a collision (e.g. a dead gene changed) redraws from the parent
+        for child in recs[start : start + C]:  # C children, each k mutations stacked on the parent
+            for attempt in range(
+                20
+            ):  # a collision (e.g. a dead gene changed) redraws from the parent
                 chain = [next(calls) for _ in range(k)]
                 assert chain[0][0] == parent.hash
                 assert all(a[1] == b[0] for a, b in itertools.pairwise(chain))
                 if chain[-1][1] == child.hash:
                     break
                 redraws += 1
-                assert chain[-1][1] in {r.hash for r in recs[:recs.index(child)]}
+                assert chain[-1][1] in {r.hash for r in recs[: recs.index(child)]}
             else:
                 raise AssertionError(f"child {child.n} is not a {k}-mutation chain from its parent")
     assert next(calls, None) is None and redraws < len(recs)
@@ -98,8 +109,11 @@ def test_exceptions_are_fail_records_and_the_search_goes_on(tmp_path: Path) -> N
 
     res = _run(tmp_path, RandomSearch(arch_genome()), budget=20, score_fn=boom)
     assert res.counts == {"COMPLETE": 16, "FAIL": 4, "SKIPPED": 0}
-    assert all(r.error.startswith("MemoryError: CUDA out of memory") for r in res.records
-               if r.state == FAIL)
+    assert all(
+        r.error.startswith("MemoryError: CUDA out of memory")
+        for r in res.records
+        if r.state == FAIL
+    )
 
 
 @pytest.mark.parametrize("make", [lambda: RandomSearch(arch_genome("full")), _evolution])

@@ -1,6 +1,6 @@
-"""Architecture search: journal, searchers, the ask-score-tell loop, top-k and Pareto tools (method.md §6-7).
+"""Architecture search: journal, searchers, search loop, top-k, Pareto tools (method.md §6-7).
 
-The core never imports torch: the score function is injected (`score_fn`, or `make_scorer` for workers).
+The core never imports torch: the score function is injected (`score_fn`, or `make_scorer`).
 """
 
 from recnas.search._distributed import DistributedExecutor

@@ -19,10 +19,16 @@ from recnas.search._workers import score_one
 
 
 class DistributedExecutor:
-    """Rank `rank` of `world_size` scores jobs[rank::world_size]; every rank receives every result."""
+    """Rank r of W scores jobs[r::W]; every rank receives every result."""
 
-    def __init__(self, score_fn: Callable[[Any], dict[str, Any]], journal: Journal, *, rank: int,
-                 world_size: int) -> None:
+    def __init__(
+        self,
+        score_fn: Callable[[Any], dict[str, Any]],
+        journal: Journal,
+        *,
+        rank: int,
+        world_size: int,
+    ) -> None:
         self.score_fn = score_fn
         self.rank = rank
         self.world_size = world_size
@@ -32,8 +38,10 @@ class DistributedExecutor:
         """Score this rank's share, then all-gather (every rank calls this for every batch)."""
         import torch.distributed as dist
 
-        mine = [score_one(self.score_fn, r, self.journal, worker=self.rank)
-                for r in jobs[self.rank::self.world_size]]
+        mine = [
+            score_one(self.score_fn, r, self.journal, worker=self.rank)
+            for r in jobs[self.rank :: self.world_size]
+        ]
         # candidates stay behind: the other ranks proposed them too and hold them already
         light = [replace(r, candidate=None) for r in mine]
         parts: list[Any] = [None] * self.world_size

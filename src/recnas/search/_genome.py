@@ -1,7 +1,7 @@
-"""How the search handles candidates (draw, mutate, hash, store) and the per-proposal RNG (method.md §6).
+"""How the search draws, mutates, hashes and stores candidates; the proposal RNG (method.md §6).
 
-The searchers never name `Architecture`: a `Genome` bundles the space functions, so the PIM co-search can
-extend the genome with hardware genes and reuse the same searchers, loop and journal.
+The searchers never name `Architecture`: a `Genome` bundles the space functions, so the PIM
+co-search can extend the genome with hardware genes and reuse the same searchers, loop and journal.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 
 class SearchRandom(random.Random):
-    """The RNG of proposal `n`, seeded by (seed, n): a resumed run proposes what an uninterrupted one would."""
+    """Proposal n's RNG, seeded by (seed, n): a resumed run proposes what an uninterrupted would."""
 
     def __init__(self, seed: int, n: int) -> None:
         # str seeds go through SHA-512 in CPython: stable across processes and PYTHONHASHSEED
@@ -22,7 +22,7 @@ class SearchRandom(random.Random):
         self.n = n
 
     def derive(self, *key: object) -> random.Random:
-        """An RNG shared by every proposal that passes the same key (e.g. one tournament per generation)."""
+        """An RNG shared by all proposals passing the same key (one tournament per generation)."""
         return random.Random(f"recnas-search:{self.search_seed}:" + ":".join(map(str, key)))
 
 
@@ -40,7 +40,7 @@ class Genome:
 
     @classmethod
     def for_space(cls, space: Any) -> Genome:
-        """The genome of NASRec architectures in `space` (recnas.space functions; canonical hash)."""
+        """NASRec architectures in `space` (recnas.space functions, canonical hash)."""
         from recnas.space import Architecture
         from recnas.space import arch_hash
         from recnas.space import mutate

@@ -1,8 +1,8 @@
-"""The search journal: JSONL events appended, flushed and fsynced; replay builds one Record per proposal.
+"""The search journal: JSONL events appended and fsynced; replay builds one Record per proposal.
 
 Method.md §6 (every scored candidate kept); style example 5 ("the journal is the truth"). Events:
-`meta` (search settings), `started`, `finished` (COMPLETE | FAIL) and `skipped` (a duplicate proposal).
-Worker rank r writes `<stem>.<r>.jsonl` beside the main file; readers merge every file by proposal index n.
+`meta` (search settings), `started`, `finished` (COMPLETE | FAIL) and `skipped` (a duplicate).
+Worker rank r writes `<stem>.<r>.jsonl` beside the main file; readers merge all files by index n.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Record:
     candidate: Any = field(default=None, compare=False, repr=False)
 
     def value(self, key: str) -> float:
-        """An objective: a metric from `values`, else `flops`/`params`/`seconds`; +inf if missing."""
+        """An objective: a metric in `values`, else `flops`/`params`/`seconds`; +inf if missing."""
         v = self.values.get(key)
         if v is None and key in ("flops", "params", "seconds"):
             v = getattr(self, key)
@@ -65,7 +65,7 @@ class ReplayStats:
 
 
 class Journal:
-    """Append-only JSONL journal of a search; `rank` selects the per-worker file `<stem>.<rank>.jsonl`."""
+    """Append-only JSONL journal; `rank` selects the per-worker file `<stem>.<rank>.jsonl`."""
 
     def __init__(self, path: str | os.PathLike[str], *, rank: int | None = None) -> None:
         self.path = Path(path)
@@ -84,8 +84,9 @@ class Journal:
         pat = re.compile(rf"^{re.escape(self.path.stem)}\.(\d+){re.escape(self.path.suffix)}$")
         workers = []
         if self.path.parent.is_dir():
-            workers = sorted((int(m.group(1)), p) for p in self.path.parent.iterdir()
-                             if (m := pat.match(p.name)))
+            workers = sorted(
+                (int(m.group(1)), p) for p in self.path.parent.iterdir() if (m := pat.match(p.name))
+            )
         main = [self.path] if self.path.exists() else []
         return main + [p for _, p in workers]
 
@@ -127,8 +128,10 @@ class Journal:
         except DataError:
             # a crash mid-write leaves a partial last line: drop it, counted and reported
             self.stats.torn_lines += 1
-            warnings.warn(f"{path}:{len(lines) + 1}: dropped a torn last line ({len(tail)} bytes)",
-                          stacklevel=3)
+            warnings.warn(
+                f"{path}:{len(lines) + 1}: dropped a torn last line ({len(tail)} bytes)",
+                stacklevel=3,
+            )
             if repair:
                 with open(path, "r+b") as f:
                     f.truncate(len(data) - len(tail))
@@ -166,7 +169,9 @@ def _parse(raw: bytes, path: Path, lineno: int) -> dict[str, Any]:
     try:
         event = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}:{lineno}: corrupt journal line ({e}); fix or delete that line") from None
+        raise DataError(
+            f"{path}:{lineno}: corrupt journal line ({e}); fix or delete that line"
+        ) from None
     if not isinstance(event, dict) or event.get("event") not in EVENTS:
         raise DataError(f"{path}:{lineno}: not a journal event (needs 'event' in {list(EVENTS)})")
     if event["event"] != "meta" and not isinstance(event.get("n"), int):
@@ -185,41 +190,79 @@ def build_records(events: list[dict[str, Any]], where: Path) -> list[Record]:
         n = e["n"]
         old = by_n.get(n)
         if old is not None and e.get("hash") is not None and e["hash"] != old.hash:
-            raise DataError(f"{where}: proposal n={n} has hash {e['hash']} and {old.hash}; "
-                            "the journal mixes two different searches")
+            raise DataError(
+                f"{where}: proposal n={n} has hash {e['hash']} and {old.hash}; "
+                "the journal mixes two different searches"
+            )
         if kind in ("started", "skipped") and old is None:
-            by_n[n] = Record(n=n, hash=e["hash"], arch=e.get("arch") or {},
-                             state=SKIPPED if kind == "skipped" else PENDING, worker=e.get("worker"))
+            by_n[n] = Record(
+                n=n,
+                hash=e["hash"],
+                arch=e.get("arch") or {},
+                state=SKIPPED if kind == "skipped" else PENDING,
+                worker=e.get("worker"),
+            )
         elif kind == "finished":
             prev = finished.get(n)
             if prev is None or e.get("time", 0.0) < prev.get("time", 0.0):
                 finished[n] = e
     for n, e in finished.items():
         if n not in by_n:
-            raise DataError(f"{where}: proposal n={n} finished but never started; journal is incomplete")
-        by_n[n] = replace(by_n[n], state=e["state"], values=dict(e.get("values") or {}),
-                          flops=e.get("flops"), params=e.get("params"), seconds=e.get("seconds"),
-                          error=e.get("error"), worker=e.get("worker", by_n[n].worker))
+            raise DataError(
+                f"{where}: proposal n={n} finished but never started; journal is incomplete"
+            )
+        by_n[n] = replace(
+            by_n[n],
+            state=e["state"],
+            values=dict(e.get("values") or {}),
+            flops=e.get("flops"),
+            params=e.get("params"),
+            seconds=e.get("seconds"),
+            error=e.get("error"),
+            worker=e.get("worker", by_n[n].worker),
+        )
     return [by_n[n] for n in sorted(by_n)]
 
 
 def started_event(r: Record, *, worker: int | None) -> dict[str, Any]:
     """The `started` event of a record."""
-    return {"event": "started", "n": r.n, "hash": r.hash, "arch": r.arch, "worker": worker,
-            "time": time.time()}
+    return {
+        "event": "started",
+        "n": r.n,
+        "hash": r.hash,
+        "arch": r.arch,
+        "worker": worker,
+        "time": time.time(),
+    }
 
 
 def finished_event(r: Record) -> dict[str, Any]:
     """The `finished` event of a finished record."""
-    return {"event": "finished", "n": r.n, "hash": r.hash, "state": r.state, "values": r.values,
-            "flops": r.flops, "params": r.params, "seconds": r.seconds, "error": r.error,
-            "worker": r.worker, "time": time.time()}
+    return {
+        "event": "finished",
+        "n": r.n,
+        "hash": r.hash,
+        "state": r.state,
+        "values": r.values,
+        "flops": r.flops,
+        "params": r.params,
+        "seconds": r.seconds,
+        "error": r.error,
+        "worker": r.worker,
+        "time": time.time(),
+    }
 
 
 def skipped_event(r: Record) -> dict[str, Any]:
     """The `skipped` event of a duplicate proposal."""
-    return {"event": "skipped", "n": r.n, "hash": r.hash, "arch": r.arch, "reason": "duplicate",
-            "time": time.time()}
+    return {
+        "event": "skipped",
+        "n": r.n,
+        "hash": r.hash,
+        "arch": r.arch,
+        "reason": "duplicate",
+        "time": time.time(),
+    }
 
 
 def record_events(r: Record) -> list[dict[str, Any]]:

@@ -1,9 +1,9 @@
-"""The ask-score-tell search loop with crash-resume (method.md §6; style example 6: failures are data).
+"""The ask-score-tell search loop with crash-resume (method.md §6; style example 6).
 
-Proposals are made batch by batch (`searcher.sync_point`), each from the journal's history and an RNG
-seeded by (seed, n). A duplicate hash is journalled as `skipped`; every other candidate is journalled as
-`started`, scored, then `finished` (COMPLETE, or FAIL for an exception or a non-finite value). Resume
-replays the journal: recorded proposals are reused, started-but-unfinished ones are scored again.
+Proposals are made batch by batch (`searcher.sync_point`), each from the journal's history and an
+RNG seeded by (seed, n). A duplicate hash is journalled as `skipped`; any other candidate as
+`started`, scored, then `finished` (COMPLETE, or FAIL for an exception or a non-finite value).
+Resume replays the journal: recorded proposals are reused, started-but-unfinished ones re-scored.
 """
 
 from __future__ import annotations
@@ -52,11 +52,22 @@ class SearchResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def run_search(*, searcher: Searcher, journal: Journal, budget: int | None = None, seed: int = 0,
-               score_fn: ScoreFn | None = None, make_scorer: Callable[[], ScoreFn] | None = None,
-               workers: int = 1, enqueue: Sequence[Any] = (), progress: bool = True,
-               mp_context: str = "spawn", fail_fast: int = 10, executor: Executor | None = None,
-               is_main: bool = True) -> SearchResult:
+def run_search(
+    *,
+    searcher: Searcher,
+    journal: Journal,
+    budget: int | None = None,
+    seed: int = 0,
+    score_fn: ScoreFn | None = None,
+    make_scorer: Callable[[], ScoreFn] | None = None,
+    workers: int = 1,
+    enqueue: Sequence[Any] = (),
+    progress: bool = True,
+    mp_context: str = "spawn",
+    fail_fast: int = 10,
+    executor: Executor | None = None,
+    is_main: bool = True,
+) -> SearchResult:
     """Run (or resume) a search of `budget` proposals; returns every record and this run's counts.
 
     `fail_fast`: stop when this many candidates failed and none succeeded in this run (a broken
@@ -78,8 +89,15 @@ def run_search(*, searcher: Searcher, journal: Journal, budget: int | None = Non
         while len(history) < budget:
             end = min(searcher.sync_point(len(history)), budget)
             before = res.skipped
-            jobs = _propose_batch(searcher, journal if is_main else None, history, recorded,
-                                  end=end, seed=seed, res=res)
+            jobs = _propose_batch(
+                searcher,
+                journal if is_main else None,
+                history,
+                recorded,
+                end=end,
+                seed=seed,
+                res=res,
+            )
             bar.update(res.skipped - before)
             for rec in executor.score(jobs):  # tell: results arrive in any order
                 history[rec.n] = rec
@@ -114,8 +132,13 @@ def _budget(searcher: Searcher, budget: int | None) -> int:
     return int(budget)
 
 
-def _executor(journal: Journal, score_fn: ScoreFn | None, make_scorer: Callable[[], ScoreFn] | None,
-              workers: int, mp_context: str) -> Executor:
+def _executor(
+    journal: Journal,
+    score_fn: ScoreFn | None,
+    make_scorer: Callable[[], ScoreFn] | None,
+    workers: int,
+    mp_context: str,
+) -> Executor:
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
     if workers == 1:
@@ -129,34 +152,52 @@ def _executor(journal: Journal, score_fn: ScoreFn | None, make_scorer: Callable[
 
 
 def _check_meta(journal: Journal, searcher: Searcher, seed: int, *, write: bool) -> dict[str, Any]:
-    """Write the search settings on a fresh journal; refuse to resume one written with other settings."""
-    meta = {"event": "meta", "seed": seed, "searcher": json.loads(json.dumps(searcher.describe())),
-            "time": time.time()}
+    """Write the settings on a fresh journal; refuse to resume one written with other settings."""
+    meta = {
+        "event": "meta",
+        "seed": seed,
+        "searcher": json.loads(json.dumps(searcher.describe())),
+        "time": time.time(),
+    }
     old = journal.meta()
     if old is None:
         if not write:
             return meta
         if journal.files() and journal.events():
-            raise ConfigError(f"{journal.path}: journal has events but no 'meta' line; use a new output")
+            raise ConfigError(
+                f"{journal.path}: journal has events but no 'meta' line; use a new output"
+            )
         journal.append(meta)
         return meta
     for key in ("seed", "searcher"):
         if old.get(key) != meta[key]:
-            raise ConfigError(f"{journal.path}: journal was written with {key}={old.get(key)!r}, "
-                              f"this run has {meta[key]!r}; use the same settings or a new output dir")
+            raise ConfigError(
+                f"{journal.path}: journal was written with {key}={old.get(key)!r}, "
+                f"this run has {meta[key]!r}; use the same settings or a new output dir"
+            )
     return old
 
 
-def _propose_batch(searcher: Searcher, journal: Journal | None, history: list[Record],
-                   recorded: dict[int, Record], *, end: int, seed: int, res: SearchResult) -> list[Record]:
-    """Extend `history` up to `end`: reuse journalled proposals, make new ones; return those to score."""
+def _propose_batch(
+    searcher: Searcher,
+    journal: Journal | None,
+    history: list[Record],
+    recorded: dict[int, Record],
+    *,
+    end: int,
+    seed: int,
+    res: SearchResult,
+) -> list[Record]:
+    """Extend `history` to `end` (journalled or new proposals); return those to score."""
     genome = searcher.genome
     known = {r.hash for r in history if r.state != SKIPPED}
     jobs = []
     for n in range(len(history), end):
         rec = recorded.get(n)
         if rec is not None:
-            rec = replace(rec, candidate=candidate_of(rec, genome) if rec.state != SKIPPED else None)
+            rec = replace(
+                rec, candidate=candidate_of(rec, genome) if rec.state != SKIPPED else None
+            )
             res.reused += rec.state != PENDING
             res.rescored += rec.state == PENDING
         else:

@@ -1,6 +1,6 @@
 """Pareto utilities (minimisation) and NSGA-II-style parent selection inside the aging population.
 
-Used by the PIM co-search (issue 6.4): objectives are log loss plus any of FLOPs, energy, latency, area.
+Used by the PIM co-search (issue 6.4): log loss plus any of FLOPs, energy, latency, area.
 Pure functions, so the report's Pareto plot reuses `pareto_front` (style example 12).
 """
 
@@ -23,11 +23,12 @@ Point = Sequence[float]
 
 def dominates(a: Point, b: Point) -> bool:
     """True if `a` is no worse than `b` in every objective and better in one (minimisation)."""
-    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
+    pairs = list(zip(a, b, strict=True))
+    return all(x <= y for x, y in pairs) and any(x < y for x, y in pairs)
 
 
 def non_dominated_sort(points: Sequence[Point]) -> list[list[int]]:
-    """Fronts of point indices, best first (Deb et al. 2002 fast non-dominated sort); equal points share a front."""
+    """Fronts of point indices, best first (Deb et al. 2002); equal points share a front."""
     n = len(points)
     beats: list[list[int]] = [[] for _ in range(n)]  # indices each point dominates
     beaten_by = [0] * n
@@ -77,7 +78,7 @@ def objective_points(records: Sequence[Record], objectives: Sequence[str]) -> li
 
 
 def pareto_front(records: Sequence[Record], objectives: Sequence[str]) -> list[Record]:
-    """The non-dominated COMPLETE records (one per canonical hash), sorted by the first objective."""
+    """The non-dominated COMPLETE records (one per hash), sorted by the first objective."""
     seen: set[str] = set()
     pool = []
     for r in records:
@@ -99,13 +100,13 @@ def rank_and_crowding(points: Sequence[Point]) -> tuple[list[int], list[float]]:
     rank = [0] * len(points)
     crowd = [0.0] * len(points)
     for f, front in enumerate(non_dominated_sort(points)):
-        for i, d in zip(front, crowding_distance([points[i] for i in front])):
+        for i, d in zip(front, crowding_distance([points[i] for i in front]), strict=True):
             rank[i], crowd[i] = f, d
     return rank, crowd
 
 
 class ParetoTournament:
-    """NSGA-II selection: the tournament entrant with the best (front, -crowding) in the population."""
+    """NSGA-II selection: the tournament entrant with the best (front, -crowding)."""
 
     def __init__(self, sample: int, objectives: Sequence[str]) -> None:
         if not objectives:
@@ -130,16 +131,30 @@ class ParetoTournament:
 
 
 class ParetoEvolution:
-    """Aging evolution whose parent is chosen by non-dominated rank and crowding over `objectives`."""
+    """Aging evolution whose parent is chosen by non-dominated rank and crowding."""
 
-    def __init__(self, genome: Genome, *, objectives: Sequence[str], population: int = 128,
-                 sample: int = 64, generations: int = 240, children: int = 8,
-                 retries: int = DEFAULT_RETRIES) -> None:
+    def __init__(
+        self,
+        genome: Genome,
+        *,
+        objectives: Sequence[str],
+        population: int = 128,
+        sample: int = 64,
+        generations: int = 240,
+        children: int = 8,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
         self.genome = genome
         self.objectives = tuple(objectives)
-        self._evo = RegularizedEvolution(genome, population=population, sample=sample,
-                                         generations=generations, children=children,
-                                         selection=ParetoTournament(sample, objectives), retries=retries)
+        self._evo = RegularizedEvolution(
+            genome,
+            population=population,
+            sample=sample,
+            generations=generations,
+            children=children,
+            selection=ParetoTournament(sample, objectives),
+            retries=retries,
+        )
 
     @property
     def budget(self) -> int:

@@ -1,4 +1,4 @@
-"""The supernet scorer factory (method.md §5): picklable, so each worker process builds its own scorer.
+"""The supernet scorer factory (method.md §5): picklable, so each worker builds its own scorer.
 
 The only part of recnas.search that touches torch, and only inside `__call__` (lazy imports).
 """
@@ -14,7 +14,7 @@ from recnas.search._workers import worker_rank
 
 @dataclass(frozen=True)
 class SupernetScorerFactory:
-    """Builds `score(arch) -> {"logloss", "auc", ..., "flops", "params"}` from a supernet checkpoint."""
+    """Builds `score(arch) -> {"logloss", "auc", ..., "flops", "params"}` from a checkpoint."""
 
     supernet: str  # checkpoint path
     data: str  # data cache directory
@@ -41,8 +41,14 @@ class SupernetScorerFactory:
             device = f"cuda:{rank % torch.cuda.device_count()}"  # one worker per GPU
         net, _cfg = load_supernet(self.supernet, device=device)
         kw: dict[str, Any] = {} if self.val_rows is None else {"val_rows": self.val_rows}
-        scorer = CandidateScorer(net, open_cache(self.data), finetune_steps=self.finetune_steps,
-                                 seed=self.seed, device=device, **kw)
+        scorer = CandidateScorer(
+            net,
+            open_cache(self.data),
+            finetune_steps=self.finetune_steps,
+            seed=self.seed,
+            device=device,
+            **kw,
+        )
         return ArchScorer(scorer, net.schema)
 
 
@@ -54,7 +60,7 @@ class ArchScorer:
         self.schema = schema
 
     def __call__(self, arch: Any) -> dict[str, Any]:
-        """Proxy metrics (val log loss after the head fine-tune), FLOPs (2 per multiply-add), params."""
+        """Proxy metrics (val log loss after the head fine-tune), FLOPs (2 per MAC), params."""
         from recnas.hardware.flops import count
 
         out = dict(self.scorer.score(arch))

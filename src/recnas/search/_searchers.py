@@ -1,8 +1,8 @@
-"""Searchers: random search and regularized (aging) evolution, state derived from the history (method.md §6).
+"""Searchers: random search and regularized (aging) evolution, state from history (method.md §6).
 
-A searcher reads the journal's records (one per proposal index n, `len(history) == n`) and an RNG seeded
-by (seed, n); it keeps no state of its own, so a restarted search proposes exactly what it would have.
-`sync_point(n)` says how far proposals may run ahead of the results: evolution proposes a whole generation
+A searcher reads the journal's records (one per proposal index n, `len(history) == n`) and an RNG
+seeded by (seed, n); it keeps no state, so a restarted search proposes exactly what it would have.
+`sync_point(n)` says how far proposals may run ahead of results: evolution proposes a generation
 from the previous generations only, so parallel workers score the same set as one worker.
 """
 
@@ -34,7 +34,7 @@ class Searcher(Protocol):
         ...
 
     def sync_point(self, n: int) -> int:
-        """One past the last proposal that may be made before the results of proposals >= n are told."""
+        """One past the last proposal that may precede the results of proposals >= n."""
         ...
 
     def describe(self) -> dict[str, Any]:
@@ -78,15 +78,16 @@ class RandomSearch:
         return {"algo": "random", "genome": self.genome.name}
 
 
-def tournament(population: Sequence[Record], size: int, rng: random.Random, *,
-               key: Callable[[Record], Any]) -> Record:
+def tournament(
+    population: Sequence[Record], size: int, rng: random.Random, *, key: Callable[[Record], Any]
+) -> Record:
     """Sample `size` members without replacement; return the one with the smallest `key`."""
     entrants = rng.sample(list(population), min(size, len(population)))
     return min(entrants, key=lambda r: (key(r), r.n))
 
 
 class LowestLoss:
-    """Parent selection of regularized evolution: the tournament entrant with the lowest proxy loss."""
+    """Regularized evolution's parent: the tournament entrant with the lowest proxy loss."""
 
     def __init__(self, sample: int, objective: str = "logloss") -> None:
         self.sample = sample
@@ -122,12 +123,21 @@ class Selection(Protocol):
 
 
 class RegularizedEvolution:
-    """Aging evolution: `population` random candidates, then per generation one tournament parent and
+    """Aging evolution: `population` random candidates, then per generation one parent and
     `children` children with `num_mutations(g, generations)` mutations each."""
 
-    def __init__(self, genome: Genome, *, population: int = 128, sample: int = 64,
-                 generations: int = 240, children: int = 8, objective: str = "logloss",
-                 selection: Selection | None = None, retries: int = DEFAULT_RETRIES) -> None:
+    def __init__(
+        self,
+        genome: Genome,
+        *,
+        population: int = 128,
+        sample: int = 64,
+        generations: int = 240,
+        children: int = 8,
+        objective: str = "logloss",
+        selection: Selection | None = None,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
         if population < 1 or sample < 1 or children < 1 or generations < 0:
             raise ValueError("population, sample and children must be >= 1 and generations >= 0")
         self.genome = genome
@@ -156,15 +166,15 @@ class RegularizedEvolution:
         """Generation g's aging population: the last `population` eligible records before g."""
         start = self.population + g * self.children
         members = [r for r in history[:start] if self.selection.eligible(r)]
-        return members[-self.population:]
+        return members[-self.population :]
 
     def parent(self, history: Sequence[Record], g: int, rng: SearchRandom) -> Record | None:
-        """Generation g's single parent: one tournament per generation (its RNG depends on g only)."""
+        """Generation g's single parent: one tournament per generation (its RNG depends on g)."""
         pop = self.population_of(history, g)
         return self.selection(pop, rng.derive("tournament", g)) if pop else None
 
     def propose(self, history: Sequence[Record], rng: SearchRandom) -> Any:
-        """A random member of the initial population, or a mutated child of the generation's parent."""
+        """A random initial-population member, or a mutated child of the generation's parent."""
         known = {r.hash for r in history}
         g = self.generation(len(history))
         parent = None if g is None else self.parent(history, g, rng)
@@ -183,9 +193,14 @@ class RegularizedEvolution:
 
     def describe(self) -> dict[str, Any]:
         """Settings."""
-        return {"algo": "evolution", "genome": self.genome.name, "population": self.population,
-                "generations": self.generations, "children": self.children,
-                **self.selection.describe()}
+        return {
+            "algo": "evolution",
+            "genome": self.genome.name,
+            "population": self.population,
+            "generations": self.generations,
+            "children": self.children,
+            **self.selection.describe(),
+        }
 
 
 class Enqueued:
@@ -199,7 +214,9 @@ class Enqueued:
     def propose(self, history: Sequence[Record], rng: SearchRandom) -> Any:
         """The n-th enqueued candidate, else the searcher's proposal."""
         n = len(history)
-        return self.candidates[n] if n < len(self.candidates) else self.searcher.propose(history, rng)
+        return (
+            self.candidates[n] if n < len(self.candidates) else self.searcher.propose(history, rng)
+        )
 
     def sync_point(self, n: int) -> int:
         """As the wrapped searcher."""
@@ -207,5 +224,7 @@ class Enqueued:
 
     def describe(self) -> dict[str, Any]:
         """Settings, with the enqueued hashes."""
-        return {**self.searcher.describe(),
-                "enqueued": [self.genome.hash(c) for c in self.candidates]}
+        return {
+            **self.searcher.describe(),
+            "enqueued": [self.genome.hash(c) for c in self.candidates],
+        }

@@ -1,4 +1,4 @@
-"""Final selection input (method.md §7.1): unique architectures by canonical hash, sorted by proxy loss."""
+"""Final selection input (method.md §7.1): unique architectures by hash, sorted by proxy loss."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from recnas.search._journal import Record
 
 
 def top_k(records: Sequence[Record], k: int, *, objective: str = "logloss") -> list[Record]:
-    """The k best COMPLETE records by `objective`, one per canonical hash (ties: earlier proposal first)."""
+    """The k best COMPLETE records by `objective`, one per hash (ties: earlier proposal first)."""
     best: dict[str, Record] = {}
     for r in records:
         if r.state != COMPLETE or not math.isfinite(r.value(objective)):
@@ -26,8 +26,14 @@ def top_k(records: Sequence[Record], k: int, *, objective: str = "logloss") -> l
     return ranked[: max(0, k)]
 
 
-def export_best(path: str | os.PathLike[str], records: Sequence[Record], k: int, *,
-                objective: str = "logloss", extra: dict[str, Any] | None = None) -> Path:
+def export_best(
+    path: str | os.PathLike[str],
+    records: Sequence[Record],
+    k: int,
+    *,
+    objective: str = "logloss",
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write the top k as best_architectures.json (atomically); returns the path."""
     top = top_k(records, k, objective=objective)
     doc = {
@@ -37,8 +43,16 @@ def export_best(path: str | os.PathLike[str], records: Sequence[Record], k: int,
         "candidates": sum(r.state == COMPLETE for r in records),
         **(extra or {}),
         "architectures": [
-            {"rank": i, "n": r.n, "hash": r.hash, "values": r.values, "flops": r.flops,
-             "params": r.params, "seconds": r.seconds, "arch": r.arch}
+            {
+                "rank": i,
+                "n": r.n,
+                "hash": r.hash,
+                "values": r.values,
+                "flops": r.flops,
+                "params": r.params,
+                "seconds": r.seconds,
+                "arch": r.arch,
+            }
             for i, r in enumerate(top, start=1)
         ],
     }

@@ -1,8 +1,8 @@
-"""Scoring candidates: in process, or in worker processes that each build their scorer once (issue 4.4).
+"""Scoring candidates: in process, or in workers that each build their scorer once (issue 4.4).
 
 A worker of rank r journals its own `started`/`finished` events in `journal.<r>.jsonl`, so no two
 processes append to one file; readers merge the files. The same shape serves torchrun: rank r scores
-jobs[r::world] into its own file and the ranks exchange the finished records (see `docs/scaling.md`).
+jobs[r::world] into its own file and the ranks exchange finished records (`_distributed.py`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ ScoreFn = Callable[[Any], dict[str, Any]]
 
 
 def score_one(score_fn: ScoreFn, rec: Record, journal: Journal, *, worker: int | None) -> Record:
-    """Journal `started`, score, journal `finished`; an exception or a non-finite value is a FAIL."""
+    """Journal `started`, score, journal `finished`; an exception or non-finite value is a FAIL."""
     journal.append(started_event(rec, worker=worker))
     t0 = time.perf_counter()
     error = None
@@ -47,16 +47,24 @@ def score_one(score_fn: ScoreFn, rec: Record, journal: Journal, *, worker: int |
         out, error = {}, f"{type(e).__name__}: {e}"[:2000]
     seconds = _num(out.pop("seconds", None))
     flops, params = _num(out.pop("flops", None)), _num(out.pop("params", None))
-    values = {k: float(v) for k, v in out.items() if isinstance(v, Real) and not isinstance(v, bool)}
+    values = {
+        k: float(v) for k, v in out.items() if isinstance(v, Real) and not isinstance(v, bool)
+    }
     bad = sorted(k for k, v in values.items() if not math.isfinite(v))
     if error is None and not values:
         error = "score function returned no numeric values"
     elif error is None and bad:
         error = f"non-finite value(s) for {bad}"
-    done = replace(rec, state=FAIL if error else COMPLETE, error=error, worker=worker,
-                   values={k: (v if math.isfinite(v) else None) for k, v in values.items()},
-                   flops=flops, params=params,
-                   seconds=seconds if seconds is not None else time.perf_counter() - t0)
+    done = replace(
+        rec,
+        state=FAIL if error else COMPLETE,
+        error=error,
+        worker=worker,
+        values={k: (v if math.isfinite(v) else None) for k, v in values.items()},
+        flops=flops,
+        params=params,
+        seconds=seconds if seconds is not None else time.perf_counter() - t0,
+    )
     journal.append(finished_event(done))
     return done
 
@@ -94,28 +102,42 @@ class SerialExecutor:
 
 
 class PoolExecutor:
-    """`workers` processes, each building its scorer once with `make_scorer()` (must be picklable)."""
+    """`workers` processes, each building its scorer once with a picklable `make_scorer()`."""
 
-    def __init__(self, make_scorer: Callable[[], ScoreFn], journal: Journal, *, workers: int,
-                 mp_context: str = "spawn") -> None:
+    def __init__(
+        self,
+        make_scorer: Callable[[], ScoreFn],
+        journal: Journal,
+        *,
+        workers: int,
+        mp_context: str = "spawn",
+    ) -> None:
         ctx = mp.get_context(mp_context)
         ranks = ctx.Queue()
         for r in range(workers):
             ranks.put(r)
-        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(make_scorer, str(journal.path), ranks, os.getpid()))
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(make_scorer, str(journal.path), ranks, os.getpid()),
+        )
 
     def score(self, jobs: Sequence[Record]) -> Iterator[Record]:
         """Hand the jobs to the workers; yield each record as it finishes."""
-        pending: set[Future[Record]] = {self.pool.submit(_score_in_worker, replace(r)) for r in jobs}
+        pending: set[Future[Record]] = {
+            self.pool.submit(_score_in_worker, replace(r)) for r in jobs
+        }
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
         except BrokenProcessPool:
-            raise RecnasError("a search worker died (killed, or out of memory); run the same command "
-                              "again to resume: unfinished candidates are scored again") from None
+            raise RecnasError(
+                "a search worker died (killed, or out of memory); run the same command "
+                "again to resume: unfinished candidates are scored again"
+            ) from None
 
     def close(self) -> None:
         """Stop the workers (cancelling queued jobs)."""
@@ -128,8 +150,9 @@ _JOURNAL: Journal | None = None
 _RANK: int | None = None
 
 
-def _init_worker(make_scorer: Callable[[], ScoreFn], journal_path: str, ranks: Any,
-                 parent: int) -> None:
+def _init_worker(
+    make_scorer: Callable[[], ScoreFn], journal_path: str, ranks: Any, parent: int
+) -> None:
     global _SCORER, _JOURNAL, _RANK
     _RANK = int(ranks.get(timeout=60))
     _JOURNAL = Journal(journal_path, rank=_RANK)
@@ -144,8 +167,8 @@ def worker_rank() -> int | None:
 
 
 def _exit_with_parent(parent: int) -> None:
-    # a coordinator killed with SIGKILL cannot stop its workers; they stop themselves, so an orphan never
-    # appends to a journal that a resumed run is writing
+    # a coordinator killed by SIGKILL cannot stop its workers; they stop themselves, so an
+    # orphan never appends to a journal that a resumed run is writing
     while os.getppid() == parent:
         time.sleep(0.2)
     os._exit(1)
