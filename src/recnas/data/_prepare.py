@@ -103,7 +103,8 @@ def prepare_dataset(input: str | os.PathLike[str], out: str | os.PathLike[str], 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        meta = _build(src, plan, opts, tmp, progress=progress)
+        bad = BadRows(str(src), opts.on_bad_row)
+        meta = build_cache(RawReader(src, plan, bad), bad, plan, opts, tmp, progress=progress)
         meta.update(fingerprint=key, format=fmt, source=_sources(src, prof, schema_path, meta.pop("sha256")))
         atomic_write_json(tmp / "meta.json", meta)
         _swap_in(tmp, out)
@@ -175,11 +176,11 @@ class _TempRows:
             (self.root / f"all.{k}.bin").unlink(missing_ok=True)
 
 
-def _build(src: Path, plan: FormatPlan, opts: PrepareOptions, tmp: Path, *, progress: bool) -> dict[str, Any]:
-    """Both passes; returns the meta dict (without fingerprint and source)."""
+def build_cache(reader: Any, bad: BadRows, plan: FormatPlan, opts: PrepareOptions, tmp: Path, *,
+                progress: bool) -> dict[str, Any]:
+    """Both passes over `reader` (RawChunks; then .rows_read, .sha256) into `tmp`; returns meta."""
     t0 = time.perf_counter()
-    bad = BadRows(str(src), opts.on_bad_row)
-    reader = RawReader(src, plan, bad)
+    src = bad.path
     hashing = opts.protocol != "vocab"
     sizes = np.array([min(s.table_size, opts.cap) if opts.cap else s.table_size for s in plan.sparse], np.int64)
     nd, nf = len(plan.dense_names), len(plan.sparse)
@@ -187,7 +188,7 @@ def _build(src: Path, plan: FormatPlan, opts: PrepareOptions, tmp: Path, *, prog
     store = _TempRows(tmp, {"dense": (np.float32, nd), "sparse": (np.int32, nf)} if hashing else
                       {"dense": (np.float32, nd), "raw": (np.int64, nf + nb)})
     labels: list[np.ndarray] = []
-    bar = tqdm(total=src.stat().st_size, unit="B", unit_scale=True, desc="prepare", disable=not progress)
+    bar = tqdm(unit=" rows", unit_scale=True, desc="prepare", disable=not progress, mininterval=1.0)
     for chunk in reader:
         labels.append(chunk.label)
         if hashing:
@@ -195,7 +196,7 @@ def _build(src: Path, plan: FormatPlan, opts: PrepareOptions, tmp: Path, *, prog
         else:
             raw = np.concatenate([chunk.cats, proto.ln2_buckets(chunk.dense)], 1) if nb else chunk.cats
             store.append(dense=proto.log_dense(chunk.dense), raw=raw)
-        bar.update(reader_progress(reader, bar))
+        bar.update(len(chunk))
     bar.close()
     t_read = time.perf_counter() - t0
     label = np.concatenate(labels) if labels else np.zeros(0, np.int8)
@@ -237,11 +238,6 @@ def _build(src: Path, plan: FormatPlan, opts: PrepareOptions, tmp: Path, *, prog
         "seconds": round(seconds, 3), "read_seconds": round(t_read, 3),
         "rows_per_s": round(reader.rows_read / max(seconds, 1e-9), 1), "sha256": reader.sha256,
     }
-
-
-def reader_progress(reader: RawReader, bar: tqdm) -> int:
-    """Bytes consumed since the bar's last update (best effort: read position of the source)."""
-    return 0 if bar.disable else max(0, getattr(reader, "bytes_hint", 0) - bar.n)
 
 
 def _fit_vocab(store: _TempRows, split: np.ndarray, nf: int, opts: PrepareOptions) -> list[np.ndarray]:

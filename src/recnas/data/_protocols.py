@@ -63,8 +63,11 @@ def assign_splits(labels: np.ndarray, *, protocol: str, ratios: tuple[float, flo
 
 def hash_rows(cats: np.ndarray, table_sizes: np.ndarray) -> np.ndarray:
     """Row ids fmod(v, N-1) + 1, missing (-1) -> 0 (data.md §2.4). cats int64 [n, F] -> int32."""
-    m = table_sizes.astype(np.int64) - 1  # [F]
-    return np.where(cats < 0, 0, cats % m + 1).astype(np.int32)
+    m = (table_sizes.astype(np.int64) - 1).astype(np.uint32)  # [F]
+    # raw ids are < 2^32 (Criteo hex) or < 2^31 (mod p): 32-bit division is several times faster
+    rows = cats.astype(np.uint32) % m + np.uint32(1)
+    rows[cats < 0] = 0
+    return rows.view(np.int32)
 
 
 def log_dense(dense: np.ndarray) -> np.ndarray:

@@ -95,7 +95,9 @@ class RawReader:
         self.block_size = block_size
         self.rows_read = 0
         self.sha256 = ""
-        self.profile = _load_profile(plan.profile) if plan.profile is not None or plan.name == "kdd12" else None
+        self._reported = 0
+        self.converter = ChunkConverter(plan, bad, _load_profile(plan.profile))
+        self._convert = self.converter.convert
 
     def __iter__(self) -> Iterator[RawChunk]:
         if self.plan.file_format == "parquet":
@@ -160,8 +162,6 @@ class RawReader:
             self.bad.relabel_last("wrong_field_count", "truncated_last_line", last)
         self.sha256 = src.finish_hash() if not src.closed else src.sha256.hexdigest()
 
-    _reported = 0
-
     def _report_invalid(self, invalid: list[tuple[int, int]], lines: list[int], *, upto: int | None) -> None:
         want = len(self.plan.columns or ()) or None
         while self._reported < len(lines) and (upto is None or lines[self._reported] <= upto):
@@ -191,8 +191,15 @@ class RawReader:
         self.rows_read = seen
         self.sha256 = _sha256_file(self.path)
 
-    # -- conversion ---------------------------------------------------------------------------
-    def _convert(self, batch: pa.RecordBatch, line_of: Any) -> RawChunk:
+
+
+class ChunkConverter:
+    """Turns one Arrow batch of raw columns into a RawChunk, rejecting and counting bad rows."""
+
+    def __init__(self, plan: FormatPlan, bad: BadRows, profile: Any = None) -> None:
+        self.plan, self.bad, self.profile = plan, bad, profile
+
+    def convert(self, batch: pa.RecordBatch, line_of: Any) -> RawChunk:
         plan, n = self.plan, batch.num_rows
         col = batch.column
         if plan.label_kind == "01":
@@ -262,19 +269,26 @@ def _describe(reason: str, field: str, batch: pa.RecordBatch, r: int) -> str:
         value = batch.column(field)[r].as_py()
     except KeyError:
         value = None
-    why = {"bad_label": "label must be 0 or 1" if True else "", "bad_dense": "not a number",
+    why = {"bad_label": "label must be 0 or 1 (KDD: a click count)", "bad_dense": "not a number",
            "bad_categorical": "not a valid id"}[reason]
     return f"field {field}: {why}, got {str(value)[:40]!r}"
 
 
 def _blank_rows(batch: pa.RecordBatch, plan: FormatPlan) -> np.ndarray:
     """Rows where every parsed column is empty (Arrow turns a blank line into such a row)."""
-    blank = np.ones(batch.num_rows, dtype=bool)
+    blank = np.zeros(batch.num_rows, dtype=bool)
+    lab = batch.column(plan.label)
+    if not pa.types.is_string(lab.type):
+        return blank
+    _, lens, _ = tc.lengths_and_bytes(lab)
+    cand = np.flatnonzero(lens == 0)  # only rows with an empty label can be blank
+    if cand.size == 0:
+        return blank
+    sub = batch.take(pa.array(cand))
+    ok = np.ones(cand.size, dtype=bool)
     for name in plan.needed:
-        c = batch.column(name)
-        if not pa.types.is_string(c.type):
-            return np.zeros(batch.num_rows, dtype=bool)
-        blank &= np.asarray(pc.equal(c, "").to_numpy(zero_copy_only=False), dtype=bool)
+        ok &= np.asarray(pc.equal(sub.column(name), "").to_numpy(zero_copy_only=False), dtype=bool)
+    blank[cand[ok]] = True
     return blank
 
 

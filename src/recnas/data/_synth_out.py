@@ -1,0 +1,128 @@
+"""Writing synthetic data: raw files in a benchmark format (`write_synth`) or a cache directly (`synth_cache`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from tqdm import tqdm
+
+from recnas.data._bad import BadRows
+from recnas.data._formats import make_plan
+from recnas.data._prepare import PrepareOptions
+from recnas.data._prepare import build_cache
+from recnas.data._prepare import _swap_in
+from recnas.data._reader import ChunkConverter
+from recnas.data._reader import RawChunk
+from recnas.data._synth import SynthSource
+from recnas.data._synth import _ids
+from recnas.runs import atomic_write_json
+
+DEMO_TABLE_CAP = 20_000
+
+
+def write_synth(out: str | os.PathLike[str], *, fmt: str = "criteo", rows: int, seed: int = 0,
+                table_cap: int | None = 1_000_000, positive_rate: float | None = None,
+                progress: bool = False) -> list[Path]:
+    """Write `rows` synthetic rows as a raw file (gzip when `out` ends in .gz); returns the files written.
+
+    KDD also gets `userid_profile.txt` next to `out`. Written to a temporary name, then renamed.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = SynthSource(fmt, rows=rows, seed=seed, table_cap=table_cap, positive_rate=positive_rate)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    comp = "gzip" if out.suffix == ".gz" else None
+    delim = "," if fmt == "avazu" else "\t"
+    bar = tqdm(total=rows, unit=" rows", unit_scale=True, desc="synth", disable=not progress, mininterval=1.0)
+    try:
+        with pa.output_stream(str(tmp), compression=comp) as f:
+            for k, batch in enumerate(src.chunks()):
+                opts = pcsv.WriteOptions(include_header=(fmt == "avazu" and k == 0), delimiter=delim,
+                                         quoting_style="none")
+                pcsv.write_csv(batch, f, opts)
+                bar.update(batch.num_rows)
+        os.replace(tmp, out)
+    finally:
+        bar.close()
+        tmp.unlink(missing_ok=True)
+    files = [out]
+    if fmt == "kdd":
+        prof = out.parent / "userid_profile.txt"
+        pcsv.write_csv(src.profile(), str(prof), pcsv.WriteOptions(include_header=False, delimiter="\t",
+                                                                    quoting_style="none"))
+        files.append(prof)
+    return files
+
+
+class _SynthReader:
+    """RawChunks straight from the generator (Criteo: no text at all; others via the parser)."""
+
+    def __init__(self, src: SynthSource, conv: ChunkConverter) -> None:
+        self.src, self.conv = src, conv
+        self.rows_read = 0
+        self.sha256 = ""
+
+    def __iter__(self) -> Iterator[RawChunk]:
+        if self.src.fmt == "criteo":
+            yield from self._criteo()
+        else:
+            for batch in self.src.chunks():
+                base = self.rows_read
+                self.rows_read += batch.num_rows
+                yield self.conv.convert(batch, lambda j: base + j + 1)
+
+    def _criteo(self) -> Iterator[RawChunk]:
+        m = self.src.model
+        for c, start in enumerate(range(0, self.src.rows, 1 << 16)):
+            n = min(1 << 16, self.src.rows - start)
+            rng = np.random.default_rng([self.src.seed, 1 + c])  # same draws as SynthSource.chunks
+            ranks = m.ranks(rng, n)
+            x, t = self.src._dense(rng, ranks)
+            y = (rng.random(n) < 1 / (1 + np.exp(-m.logits(ranks, t)))).astype(np.int8)
+            cats = np.stack([_ids(ranks[:, j], m._salt(5, j)) for j in range(26)], 1)
+            self.rows_read += n
+            yield RawChunk(y, x, cats)
+
+
+def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fmt: str = "criteo",
+                table_cap: int | None = DEMO_TABLE_CAP, positive_rate: float | None = None,
+                protocol: str = "nasrec", cap: int | None = None, progress: bool = False) -> Path:
+    """Fill a cache directly with `rows` synthetic rows; equal to `recnas prepare` on the raw file.
+
+    `table_cap` limits the generator's distinct values per field and (unless `cap` says otherwise)
+    the cache's table sizes, so that the demo's embedding tables stay small.
+    """
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    src = SynthSource(fmt, rows=rows, seed=seed, table_cap=table_cap, positive_rate=positive_rate)
+    opts = PrepareOptions(protocol=protocol, cap=cap if cap is not None else table_cap).resolved(fmt)
+    plan = make_plan(fmt, data_path=out, keep_id=bool(opts.keep_id), hour=str(opts.hour))
+    bad = BadRows(f"<synth {fmt}>", "fail")
+    profile = None
+    if fmt == "kdd":
+        tab = src.profile()
+        profile = tuple(tab.column(c).to_numpy() for c in ("UserID", "Gender", "Age"))
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        meta = build_cache(_SynthReader(src, ChunkConverter(plan, bad, profile)), bad, plan, opts, tmp,
+                           progress=progress)
+        meta.pop("sha256")
+        meta.update(format=fmt, fingerprint=None, seconds=round(time.perf_counter() - t0, 3),
+                    source={"synthetic": {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap,
+                                          "positive_rate": positive_rate, "bias": src.model.bias}})
+        atomic_write_json(tmp / "meta.json", meta)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
