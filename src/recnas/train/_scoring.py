@@ -40,33 +40,64 @@ class HeadModel(nn.Module):
 
 
 class FeatureBatches:
-    """Batches whose `dense` is the frozen head input of `arch`, computed forward-only per batch."""
+    """Batches whose `dense` is the frozen head input of `arch`, computed forward-only.
+
+    Consecutive batches are run through the body together, up to `chunk_rows` rows per call (every op
+    acts on each row independently, so this only saves per-call overhead), then split back.
+    """
 
     def __init__(self, supernet: nn.Module, arch: Architecture, batches: list[Batch],
-                 device: torch.device) -> None:
+                 device: torch.device, *, chunk_rows: int = 8192) -> None:
         self.supernet, self.arch, self.batches, self.device = supernet, arch, batches, device
+        self.chunk_rows = chunk_rows
 
     def __len__(self) -> int:
         return len(self.batches)
 
-    def __iter__(self) -> Iterator[Batch]:
+    def _chunks(self) -> Iterator[list[Batch]]:
+        group: list[Batch] = []
+        rows = 0
         for b in self.batches:
+            if group and rows + len(b) > self.chunk_rows:
+                yield group
+                group, rows = [], 0
+            group.append(b)
+            rows += len(b)
+        if group:
+            yield group
+
+    def __iter__(self) -> Iterator[Batch]:
+        for group in self._chunks():
+            dense = torch.cat([b.dense for b in group]) if len(group) > 1 else group[0].dense
+            sparse = torch.cat([b.sparse for b in group]) if len(group) > 1 else group[0].sparse
             with torch.no_grad(), autocast(self.device):
-                f = self.supernet.features(b.dense, b.sparse, self.arch).float()
-            yield Batch(f, b.sparse[:, :0], b.label)
+                feats = self.supernet.features(dense, sparse, self.arch).float()
+            start = 0
+            for b in group:
+                yield Batch(feats[start:start + len(b)], b.sparse[:, :0], b.label)
+                start += len(b)
 
 
 class CandidateScorer:
-    """Scores architectures through one trained supernet: `.score(arch) -> {"logloss", "auc", ...}`."""
+    """Scores architectures through one trained supernet: `.score(arch) -> {"logloss", "auc", ...}`.
+
+    `batches=(train_batches, val_batches)` replaces reading them from `cache` (which may then be None).
+    """
 
     def __init__(self, supernet: nn.Module, cache: Any, *, finetune_steps: int = 500, lr: float = 0.04,
                  warmup: int = 50, batch_size: int | None = None, val_rows: int = SPEC_VAL_ROWS,
                  eval_batch_size: int = 8192, seed: int = 0, device: str | torch.device = "cpu",
-                 train_split: str = "train", val_split: str = "val", clip: float = 5.0) -> None:
+                 train_split: str = "train", val_split: str = "val", clip: float = 5.0,
+                 batches: tuple[list[Batch], list[Batch]] | None = None) -> None:
         self.supernet, self.device = supernet, torch.device(device)
         self.finetune_steps, self.lr, self.warmup, self.clip = int(finetune_steps), lr, int(warmup), clip
         self.seed = seed
         self.batch_size = batch_size or default_batch_size(supernet.schema)
+        if batches is not None:  # fixed sets given in memory (benchmarks, workers sharing them)
+            self.train_batches = [b.to(self.device) for b in batches[0]]
+            self.val_batches = [b.to(self.device) for b in batches[1]]
+            self.val_rows = sum(len(b) for b in self.val_batches)
+            return
         # fixed sets: the first `finetune_steps` train batches and the first `val_rows` val rows
         ft = _data.make_loader(cache, train_split, self.batch_size, shuffle=False, seed=seed,
                                drop_last=True, limit_rows=self.finetune_steps * self.batch_size)
@@ -97,10 +128,12 @@ class CandidateScorer:
         self.supernet.eval()
         steps = self.finetune_steps if finetune_steps is None else int(finetune_steps)
         head = self.finetune(arch, steps)
+        t1 = time.perf_counter()
         feats = FeatureBatches(self.supernet, arch, self.val_batches, self.device)
         m = evaluate(lambda b: head(b.dense), feats, device=self.device)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return {"logloss": m["logloss"], "auc": m["auc"], "accuracy": m["accuracy"],
                 "seconds": time.perf_counter() - t0, "finetune_steps": steps,
-                "val_rows": int(m["rows"])}
+                "val_rows": int(m["rows"]), "finetune_seconds": t1 - t0,
+                "eval_seconds": time.perf_counter() - t1}

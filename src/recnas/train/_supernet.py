@@ -7,7 +7,6 @@ independent coins). Defaults per dataset come from §4.3, scaled down when the d
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from pathlib import Path
 from typing import Any
@@ -106,7 +105,7 @@ def train_supernet(supernet: nn.Module, cache: Any, *, space: SearchSpace, strat
     T = default_full_path_steps(schema, total) if full_path_steps is None else int(full_path_steps)
     path_fn = warmup_path_fn(space, strategy=strategy, full_path_steps=T, coin=coin,
                              layernorm=supernet.layernorm)
-    config = {"kind": "supernet", "space": dataclasses.asdict(space), "strategy": strategy,
+    config = {"kind": "supernet", "space": space.to_dict(), "strategy": strategy,
               "batch_size": bs, "full_path_steps": T, "coin": coin, "shuffle": shuffle,
               "schema": schema.to_dict(), "layernorm": bool(supernet.layernorm)}
     return train(supernet, loader, lr=lr, steps=total, warmup=0.1, clip=5.0, path_fn=path_fn,
@@ -124,7 +123,7 @@ def load_supernet(path: str | Path, *, device: str | torch.device = "cpu") -> tu
     if cfg.get("kind") != "supernet":
         raise CheckpointError(f"{path} is not a supernet checkpoint (kind={cfg.get('kind')!r})")
     try:
-        space = SearchSpace(**cfg["space"])
+        space = SearchSpace.from_dict(cfg["space"])
         schema = FeatureSchema.from_dict(cfg["schema"])
     except (KeyError, TypeError, ConfigError) as e:
         raise CheckpointError(f"{path}: unreadable supernet config ({e})") from None
