@@ -143,8 +143,8 @@ class RawReader:
                     done_invalid += 1
                 first_line = _line_of(seen, hdr, inv_lines)
                 last_line = _line_of(seen + n - 1, hdr, inv_lines) if n else first_line
-                self._report_invalid(invalid, inv_lines, upto=last_line)
-                chunk = self._convert(batch, lambda j: _line_of(seen + j, hdr, inv_lines))
+                extra = self._invalid_events(invalid, inv_lines, upto=last_line)
+                chunk = self._convert(batch, lambda j: _line_of(seen + j, hdr, inv_lines), extra)
                 seen += n
                 if len(chunk):
                     yield chunk
@@ -155,20 +155,25 @@ class RawReader:
         while done_invalid < len(invalid):
             inv_lines.append(invalid[done_invalid][0] + hdr)
             done_invalid += 1
-        self._report_invalid(invalid, inv_lines, upto=None)
+        for ev in self._invalid_events(invalid, inv_lines, upto=None):
+            self.bad.add(*ev)
         self.rows_read = seen + len(invalid)
         last = hdr + self.rows_read
         if invalid and inv_lines[-1] == last and src.last_byte not in (b"\n", b"\r"):
             self.bad.relabel_last("wrong_field_count", "truncated_last_line", last)
         self.sha256 = src.finish_hash() if not src.closed else src.sha256.hexdigest()
 
-    def _report_invalid(self, invalid: list[tuple[int, int]], lines: list[int], *, upto: int | None) -> None:
+    def _invalid_events(self, invalid: list[tuple[int, int]], lines: list[int], *,
+                        upto: int | None) -> list[tuple[str, int, str]]:
+        """Wrong-field-count rows up to line `upto`, as (reason, line, what) not yet reported."""
         want = len(self.plan.columns or ()) or None
+        out = []
         while self._reported < len(lines) and (upto is None or lines[self._reported] <= upto):
             i = self._reported
             exp = f"expected {want}" if want else "wrong count"
-            self.bad.add("wrong_field_count", lines[i], f"{invalid[i][1]} fields ({exp})")
+            out.append(("wrong_field_count", lines[i], f"{invalid[i][1]} fields ({exp})"))
             self._reported += 1
+        return out
 
     # -- Parquet ----------------------------------------------------------------------------
     def _iter_parquet(self) -> Iterator[RawChunk]:
@@ -199,7 +204,9 @@ class ChunkConverter:
     def __init__(self, plan: FormatPlan, bad: BadRows, profile: Any = None) -> None:
         self.plan, self.bad, self.profile = plan, bad, profile
 
-    def convert(self, batch: pa.RecordBatch, line_of: Any) -> RawChunk:
+    def convert(self, batch: pa.RecordBatch, line_of: Any,
+                extra: list[tuple[str, int, str]] | None = None) -> RawChunk:
+        """Parse, validate and filter one batch; `extra` are other bad-row events to report in line order."""
         plan, n = self.plan, batch.num_rows
         col = batch.column
         if plan.label_kind == "01":
@@ -220,7 +227,7 @@ class ChunkConverter:
         reasons = [("blank_line", blank[:, None], ("",)), ("bad_label", bad_label[:, None], (plan.label,)),
                    ("bad_dense", bad_dense, plan.dense_names),
                    ("bad_categorical", bad_cat, tuple(s.source for s in plan.sparse))]
-        rejected = self._account(batch, reasons, line_of)
+        rejected = self._account(batch, reasons, line_of, extra or [])
         if not rejected.any():
             return RawChunk(label, dense, cats)
         keep = ~rejected
@@ -243,10 +250,10 @@ class ChunkConverter:
         raise DataError(f"unknown categorical kind {s.kind!r}")
 
     def _account(self, batch: pa.RecordBatch, reasons: list[tuple[str, np.ndarray, tuple[str, ...]]],
-                 line_of: Any) -> np.ndarray:
-        """Mark rejected rows, first reason wins; record counts and the first examples."""
+                 line_of: Any, extra: list[tuple[str, int, str]]) -> np.ndarray:
+        """Mark rejected rows, first reason wins; record counts and the first examples in line order."""
         rejected = np.zeros(batch.num_rows, dtype=bool)
-        events: list[tuple[int, str, str, int]] = []
+        events: list[tuple[int, str, str, int]] = [(ln, r, w, 1) for r, ln, w in extra]
         for reason, mask2d, fields in reasons:
             rows = mask2d.any(axis=1) & ~rejected
             cnt = int(rows.sum())
