@@ -1,0 +1,142 @@
+"""Co-design run glue (issue 6.4-6.5): co-search a run directory's supernet, then write the PIM report.
+
+`codesign_run(run_dir, ...)` is the pipeline's `codesign` stage and `recnas pim search`. It journals to
+cosearch_journal.jsonl (resumable, like `recnas search`) and writes pim/*.json, plots and the report
+section. Torch, the data cache and the search loop are imported lazily (recnas.hardware stays torch-free).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from recnas.errors import RecnasError
+from recnas.runs import RunDir
+from recnas.runs import atomic_write_json
+
+
+def _scorer_settings(rd: RunDir) -> dict[str, Any]:
+    """Fine-tune/val settings of the run's accuracy search, so both searches score alike."""
+    out: dict[str, Any] = {"finetune_steps": 100, "lr": 0.04, "batch_size": None, "val_rows": None}
+    try:
+        from recnas.config import load_config
+
+        cfg = load_config(rd.config)
+    except Exception:  # noqa: BLE001 - a run dir without a readable config uses the defaults above
+        return out
+    s = cfg.search
+    return {"finetune_steps": s.finetune_steps, "lr": s.finetune_lr,
+            "batch_size": s.finetune_batch or cfg.supernet.batch, "val_rows": s.val_rows}
+
+
+def best_architecture(rd: RunDir) -> Any:
+    """The accuracy-only winner: rank 1 of the run's best_architectures.json."""
+    from recnas.space import Architecture
+
+    if not rd.best.is_file():
+        raise RecnasError(f"{rd.best} is missing: run the accuracy search first (recnas run / recnas search)")
+    doc = json.loads(rd.best.read_text())
+    if not doc.get("architectures"):
+        raise RecnasError(f"{rd.best}: no architectures")
+    return Architecture.from_dict(doc["architectures"][0]["arch"])
+
+
+def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[str] | None = None,
+                 budgets: dict[str, float] | None = None, population: int = 32, sample: int = 16,
+                 generations: int = 24, children: int = 8, seed: int = 0, device: str = "cpu",
+                 progress: bool = True, beta: float = 1.0) -> dict[str, Any]:
+    """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison."""
+    import torch
+
+    from recnas.data import open_cache
+    from recnas.hardware.report import pim_report
+    from recnas.search import Journal
+    from recnas.search import run_search
+    from recnas.search.cosearch import CoScorer
+    from recnas.search.cosearch import HwSpace
+    from recnas.search.cosearch import baseline_config
+    from recnas.search.cosearch import cosearch_genome
+    from recnas.search.cosearch import make_searcher
+    from recnas.search.cosearch import objective_keys
+    from recnas.search.cosearch import uniform_candidate
+    from recnas.train import CandidateScorer
+    from recnas.train import load_supernet
+
+    rd = RunDir(run_dir)
+    objectives = list(objective_keys(objectives or ["logloss", "energy", "latency"]))
+    if not rd.supernet.is_file() or not rd.data_ref.is_file():
+        raise RecnasError(f"{rd.root}: needs supernet.pt and data.json (run the supernet stage first)")
+    best = best_architecture(rd)
+    torch.manual_seed(seed)
+    net, scfg = load_supernet(rd.supernet, device=device)
+    cache = open_cache(json.loads(rd.data_ref.read_text())["cache"])
+    st = _scorer_settings(rd)
+    val_rows = st["val_rows"] if st["val_rows"] is not None else int(cache.num_rows("val"))
+    scorer = CandidateScorer(net, cache, finetune_steps=st["finetune_steps"], lr=st["lr"],
+                             batch_size=st["batch_size"], val_rows=val_rows, seed=seed, device=device)
+    hw = HwSpace()
+    genome = cosearch_genome(scfg["space_obj"], hw, layernorm=bool(net.layernorm))
+    searcher = make_searcher(genome, mode=mode, objectives=objectives, population=population, sample=sample,
+                             generations=generations, children=children)
+    ref = uniform_candidate(best, 16)
+    seeds = [ref, uniform_candidate(best, 8)]
+    rd.pim.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(rd.pim / "cosearch_meta.json", {
+        "format": "recnas-cosearch-meta-v1", "mode": mode, "objectives": objectives,
+        "budgets": dict(budgets or {}), "beta": beta if math.isfinite(beta) else "inf",
+        "reference_hash": genome.hash(ref), "reference_n": 0, "schema": net.schema.to_dict(),
+        "hw_space": hw.to_dict(), "scorer": st, "seed": seed,
+        "config": baseline_config().to_dict()})
+    res = run_search(searcher=searcher, journal=Journal(rd.cosearch_journal),
+                     budget=searcher.budget, seed=seed,
+                     score_fn=CoScorer(scorer, net.schema, baseline_config(), budgets=budgets, beta=beta),
+                     enqueue=seeds, progress=progress)
+    if not any(r.state == "COMPLETE" for r in res.records):
+        raise RecnasError(f"co-search scored no candidate; see {rd.cosearch_journal}")
+    return pim_report(rd.root)["comparison"]
+
+
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of `recnas pim search`."""
+    p.add_argument("run_dir", type=Path, help="run directory with supernet.pt, data.json, best_architectures.json")
+    p.add_argument("--mode", choices=("pareto", "budget"), default="pareto")
+    p.add_argument("--objectives", nargs="+", default=["logloss", "energy", "latency"],
+                   help="logloss first, then any of flops energy latency area")
+    p.add_argument("--budget", action="append", default=[], metavar="NAME=LIMIT",
+                   help="budget mode limit, SI units (energy J/sample, latency s/sample, area mm2, flops)")
+    p.add_argument("--beta", type=float, default=1.0, help="penalty per unit relative excess (inf: reject)")
+    p.add_argument("--population", type=int, default=32)
+    p.add_argument("--sample", type=int, default=16)
+    p.add_argument("--generations", type=int, default=24)
+    p.add_argument("--children", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def parse_budgets(items: list[str]) -> dict[str, float]:
+    """NAME=LIMIT strings to a dict; a one-line error names the bad item."""
+    out = {}
+    for it in items:
+        name, _, val = it.partition("=")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            raise RecnasError(f"--budget {it!r}: expected NAME=NUMBER, e.g. energy=1e-6") from None
+    return out
+
+
+def run_search_command(args: argparse.Namespace) -> int:
+    """`recnas pim search`: co-search then print the comparison JSON."""
+    budgets = parse_budgets(args.budget)
+    if args.mode == "budget" and not budgets:
+        raise RecnasError("--mode budget needs at least one --budget NAME=LIMIT")
+    out = codesign_run(args.run_dir, mode=args.mode, objectives=args.objectives, budgets=budgets,
+                       population=args.population, sample=args.sample, generations=args.generations,
+                       children=args.children, seed=args.seed, device=args.device,
+                       progress=not args.no_progress, beta=args.beta)
+    print(json.dumps(out, indent=2, default=float))
+    return 0

@@ -1,0 +1,149 @@
+"""Cost of one crossbar-mapped layer (pim.md 3.3) and of digital work (pim.md 3.4), per sample.
+
+Energies in pJ, latencies in ns, areas in mm2. Every constant comes from `components` (sourced table).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from dataclasses import field
+
+from recnas.hardware import components as comp
+from recnas.hardware.config import PIMConfig
+
+ENERGY_KEYS: tuple[str, ...] = ("adc", "dac", "cell", "sh", "shift_add", "write", "digital", "buffer", "noc")
+
+
+@dataclass(frozen=True)
+class XbarLayer:
+    """A weight-stationary K->N layer applied to V vectors per sample (or an operand matrix if `write`)."""
+
+    name: str
+    k: int
+    n: int
+    v: int = 1
+    w_bits: int = 8
+    a_bits: int = 8
+    write: bool = False  # operand matrix rewritten for every sample (activation x activation, naive)
+    reps: int = 1  # independent operand matrices per sample (each written and read once)
+
+
+@dataclass(frozen=True)
+class DigitalWork:
+    """Work on the digital unit: activation x activation MACs plus element-wise operations."""
+
+    name: str
+    macs: int = 0
+    operands: int = 0  # operand values read from the buffer
+    simple: int = 0  # ReLU / add elements
+    complex: int = 0  # sigmoid / exp / LN elements
+    bits: int = 8
+
+
+@dataclass
+class LayerCost:
+    """The cost of one layer or digital work item."""
+
+    name: str
+    kind: str  # xbar or digital
+    block: int  # 1-based; 0 = head
+    macs: int
+    energy: dict[str, float] = field(default_factory=dict)
+    latency_ns: float = 0.0
+    area_mm2: float = 0.0
+    n_xbar: int = 0
+    cells_used: int = 0
+    cells_alloc: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def energy_pj(self) -> float:
+        """Total energy of the layer."""
+        return sum(self.energy.values())
+
+    @property
+    def util(self) -> float:
+        """Fraction of allocated crossbar cells holding weights (1.0 for digital work)."""
+        return self.cells_used / self.cells_alloc if self.cells_alloc else 1.0
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"name": self.name, "kind": self.kind, "block": self.block, "macs": self.macs,
+                "energy_pj": self.energy_pj, "energy": dict(self.energy), "latency_ns": self.latency_ns,
+                "area_mm2": self.area_mm2, "n_xbar": self.n_xbar, "util": self.util,
+                "counts": dict(self.counts)}
+
+
+def xbar_counts(layer: XbarLayer, cfg: PIMConfig) -> dict[str, int]:
+    """Per-input-vector counts of pim.md 3.3 (slices, arrays, conversions, drives, cell activations)."""
+    r, c, p = cfg.xbar_rows, cfg.xbar_cols, cfg.p
+    s_w = math.ceil(layer.w_bits / cfg.cell_bits)
+    s_a = math.ceil(layer.a_bits / cfg.dac_bits)
+    t_r = math.ceil(layer.k / r)
+    t_c = math.ceil(layer.n * s_w * p / c)
+    cols = layer.n * s_w * p
+    return {"s_w": s_w, "s_a": s_a, "t_r": t_r, "t_c": t_c, "n_xbar": t_r * t_c,
+            "n_adc": s_a * t_r * cols, "n_dac": s_a * layer.k * t_c, "n_cell": s_a * layer.k * cols,
+            "n_add": s_a * (t_r - 1) * cols, "cells": layer.k * cols,
+            "buffer_bits": t_c * layer.k * layer.a_bits + layer.n * layer.a_bits}
+
+
+def _cell_fj(cell_bits: int) -> float:
+    # 1-bit from the Timeloop table; 2-bit from ISAAC; 4-bit cells assumed to read like 2-bit (inferred)
+    return comp.value("E_cell_1bit") if cell_bits == 1 else comp.value("E_cell_2bit")
+
+
+def xbar_cost(layer: XbarLayer, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
+    """Energy, latency and area of one crossbar-mapped layer (pim.md 3.3; writes per 3.4)."""
+    n = xbar_counts(layer, cfg)
+    f_e = comp.tech_energy_factor(cfg.tech_nm)
+    per_vec = {
+        "adc": n["n_adc"] * comp.adc_energy_pj(cfg.adc_resolution),
+        "dac": n["n_dac"] * comp.value("E_dac_1bit") * 2 ** (cfg.dac_bits - 1),
+        "cell": n["n_cell"] * _cell_fj(cfg.cell_bits) * 1e-3,
+        "sh": n["n_adc"] * comp.value("E_sh"),
+        "shift_add": (n["n_adc"] + n["n_add"]) * comp.value("E_sa"),
+        "buffer": n["buffer_bits"] * comp.value("E_buf"),
+        "noc": n["buffer_bits"] * cfg.noc_hops * comp.value("E_noc"),
+    }
+    scale = layer.v * layer.reps * f_e
+    energy = {key: val * scale for key, val in per_vec.items()}
+    t_slice = cfg.t_slice_ns
+    vectors = math.ceil(layer.v * cfg.batch / cfg.weight_dup)
+    latency = n["s_a"] * t_slice * vectors + math.ceil(math.log2(n["t_r"])) / cfg.digital_freq_ghz
+    if layer.write:  # rewrite the operand matrix for every sample: row by row, arrays in parallel
+        rows = min(layer.k, cfg.xbar_rows)
+        energy["write"] = n["cells"] * comp.cell_write_pj() * layer.reps * f_e
+        latency += rows * comp.value("t_write_128") / 128
+    latency *= layer.reps
+    r, c = cfg.xbar_rows, cfg.xbar_cols
+    per_xbar_um2 = (comp.value("A_xbar_128") * r * c / (128 * 128)
+                    + math.ceil(c / cfg.cols_per_adc) * comp.adc_area_um2(cfg.adc_resolution)
+                    + r * comp.value("A_dac") + c * comp.value("A_sh"))
+    n_xbar = n["n_xbar"] * cfg.weight_dup
+    area = n_xbar * per_xbar_um2 * 1e-6 * comp.tech_area_factor(cfg.tech_nm)
+    return LayerCost(layer.name, "xbar", block, layer.k * layer.n * layer.v * layer.reps, energy,
+                     latency, area, n_xbar, n["cells"] * cfg.weight_dup, n_xbar * r * c, n)
+
+
+def mult_pj(bits: int) -> float:
+    """Digital multiply energy at `bits` (Horowitz int8 scaled by (b/8)^2; int32 checks the rule)."""
+    return comp.value("E_mult_int8") * (bits / 8) ** 2
+
+
+def add_pj(bits: int) -> float:
+    """Digital add energy at `bits` (Horowitz int8 scaled linearly)."""
+    return comp.value("E_add_int8") * bits / 8
+
+
+def digital_cost(work: DigitalWork, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
+    """Energy and latency of digital work (pim.md 3.4): MACs, operand reads, element-wise ops."""
+    f_e = comp.tech_energy_factor(cfg.tech_nm)
+    e_dig = (work.macs * (mult_pj(work.bits) + add_pj(work.bits))
+             + work.simple * comp.value("E_elem_simple") + work.complex * comp.value("E_elem_complex"))
+    energy = {"digital": e_dig * f_e, "buffer": work.operands * work.bits * comp.value("E_buf") * f_e}
+    ops = work.macs + work.simple + work.complex
+    latency = math.ceil(ops * cfg.batch / cfg.digital_macs) / cfg.digital_freq_ghz
+    return LayerCost(work.name, "digital", block, work.macs, energy, latency,
+                     counts={"ops": ops})

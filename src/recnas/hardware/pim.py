@@ -1,0 +1,266 @@
+"""ReRAM-crossbar PIM cost of a NASRec architecture (pim.md 3): operator mapping, per-layer and total cost.
+
+`cost(arch, schema, cfg, genes)` maps every live block (pim.md 3.2, identity rule as the model) onto
+crossbar layers and digital work, and sums energy (with breakdown), sequential and critical-path latency,
+pipelined throughput, area, crossbar count and utilisation. Pure Python (no torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Union
+
+from recnas.errors import ConfigError
+from recnas.hardware import components as comp
+from recnas.hardware.config import PRESETS
+from recnas.hardware.config import BlockGenes
+from recnas.hardware.config import HardwareGenes
+from recnas.hardware.config import PIMConfig
+from recnas.hardware.config import preset
+from recnas.hardware.flops import block_needs
+from recnas.hardware.flops import block_shapes
+from recnas.hardware.flops import count as flop_count
+from recnas.hardware.flops import dp_items
+from recnas.hardware.layers import ENERGY_KEYS
+from recnas.hardware.layers import DigitalWork
+from recnas.hardware.layers import LayerCost
+from recnas.hardware.layers import XbarLayer
+from recnas.hardware.layers import digital_cost
+from recnas.hardware.layers import xbar_cost
+from recnas.space import liveness
+from recnas.space.arch import D2S_ITEMS
+from recnas.space.arch import Architecture
+from recnas.space.arch import Block
+
+if TYPE_CHECKING:  # recnas.data's package imports torch; hardware must not
+    from recnas.data.schema import FeatureSchema
+    from recnas.hardware.flops import BlockShape
+
+Work = Union[XbarLayer, DigitalWork]
+__all__ = ["PIMConfig", "HardwareGenes", "BlockGenes", "PRESETS", "preset", "PIMCost", "cost", "map_block"]
+
+
+class _Chain:
+    """Builds one block part's work list (dense, sparse or merger) at given bits and mapping."""
+
+    def __init__(self, prefix: str, bits: tuple[int, int], mapping: str, ln: bool) -> None:
+        self.prefix, (self.w, self.a), self.mapping, self.ln = prefix, bits, mapping, ln
+        self.items: list[Work] = []
+
+    def linear(self, name: str, k: int, n: int, *, v: int = 1, ln_elems: int | None = None,
+               relu: int = 0) -> None:
+        """A weight-stationary linear K->N on V vectors, then LN (if on) and ReLU on the digital unit."""
+        self.items.append(XbarLayer(f"{self.prefix}.{name}", k, n, v, self.w, self.a))
+        ln_n = (n * v if ln_elems is None else ln_elems) if self.ln else 0
+        self.elementwise(f"{name}.post", simple=relu, complex=ln_n)
+
+    def elementwise(self, name: str, *, simple: int = 0, complex: int = 0) -> None:
+        """ReLU/add (simple) and sigmoid/exp/LN (complex) elements on the digital unit."""
+        if simple or complex:
+            self.items.append(DigitalWork(f"{self.prefix}.{name}", simple=simple, complex=complex,
+                                          bits=self.a))
+
+    def interaction(self, name: str, *, macs: int, operands: int, xbar: tuple[int, int, int],
+                    reps: int = 1) -> None:
+        """Activation x activation products: digital MACs, or (mapping xbar) a rewritten operand matrix."""
+        if self.mapping == "xbar":
+            k, n, v = xbar
+            self.items.append(XbarLayer(f"{self.prefix}.{name}", k, n, v, self.a, self.a, True, reps))
+        else:
+            self.items.append(DigitalWork(f"{self.prefix}.{name}", macs=macs, operands=operands,
+                                          bits=self.a))
+
+
+def _dense(ch: _Chain, g: Block, sh: BlockShape, e: int) -> None:
+    d, din, op = sh.dense_width, sh.dense_in, g.dense_op
+    if op == "fc":
+        ch.linear("fc", din, d, relu=d)
+    elif op == "dot_product":
+        k = dp_items(d)
+        pairs = (k + 1) * k // 2
+        if din != e:
+            ch.linear("dp.dense_proj", din, e)
+        if sh.items_in != k:
+            ch.linear("dp.item_proj", sh.items_in, k, v=e)
+        ch.interaction("dp.gram", macs=pairs * e, operands=(k + 1) * e, xbar=(e, k + 1, k + 1))
+        if pairs != d:
+            ch.linear("dp.out", pairs, d)
+    elif op == "gating":
+        w = sh.pair_width
+        ch.linear("gating.gate", sh.d_left, sh.d_right, ln_elems=0)  # bias, no LN (method.md 2.3)
+        ch.elementwise("gating.sigmoid", complex=w)
+        ch.interaction("gating.product", macs=w, operands=2 * w, xbar=(w, w, 1))
+        if w != d:
+            ch.linear("gating.proj", sh.d_right, d)
+    elif op == "sum":
+        w = sh.pair_width
+        ch.elementwise("sum.add", simple=w)
+        if w != d:
+            ch.linear("sum.proj", w, d)
+    else:
+        raise ConfigError(f"unknown dense op {op!r}")
+
+
+def _sparse(ch: _Chain, g: Block, sh: BlockShape, e: int) -> None:
+    s, op = sh.sparse_width, g.sparse_op
+    ch.linear("proj", sh.items_in, s, v=e, relu=s * e if op == "efc" else 0)
+    if op == "attention":
+        ch.linear("attn.qkv", e, 3 * e, v=s, ln_elems=0)
+        ch.interaction("attn.scores", macs=s * s * e, operands=2 * s * e, xbar=(e, s, s))
+        ch.elementwise("attn.softmax", complex=8 * s * s)
+        ch.interaction("attn.values", macs=s * s * e, operands=s * e + 8 * s * s, xbar=(s, e, s))
+        ch.items.append(XbarLayer(f"{ch.prefix}.attn.out", e, e, s, ch.w, ch.a))
+        ch.elementwise("attn.ln_a", simple=s * e, complex=s * e)  # residual add + LN_a (always on)
+        ch.items.append(XbarLayer(f"{ch.prefix}.attn.ffn1", e, e, s, ch.w, ch.a))
+        ch.elementwise("attn.relu", simple=s * e)
+        ch.items.append(XbarLayer(f"{ch.prefix}.attn.ffn2", e, e, s, ch.w, ch.a))
+        ch.elementwise("attn.ln_f", simple=s * e, complex=s * e)
+    elif op != "efc":
+        raise ConfigError(f"unknown sparse op {op!r}")
+
+
+def map_block(g: Block, sh: BlockShape, live: tuple[bool, bool], genes: BlockGenes, *, e: int,
+              ln: bool) -> dict[str, list[Work]]:
+    """Work of one block by part: dense op, sparse op, mergers (FM into y, d2s into Y). Dead parts: none."""
+    ny, nys = live
+    need_d, need_s = block_needs(g, ny, nys)
+    dense = _Chain("dense", genes.dense, genes.mapping, ln)
+    sparse = _Chain("sparse", genes.sparse, genes.mapping, ln)
+    merge = _Chain("merge", genes.dense, genes.mapping, ln)
+    if need_d:
+        _dense(dense, g, sh, e)
+    if need_s:
+        _sparse(sparse, g, sh, e)
+    s = sh.sparse_width
+    if ny and g.fm:  # (sum S)^2 - sum S^2: squares are activation x activation (naive: diagonal matrices)
+        merge.interaction("fm", macs=(s + 1) * e, operands=s * e, xbar=(e, e, 1), reps=s + 1)
+        merge.elementwise("fm.adds", simple=2 * s * e + sh.dense_width)
+        if sh.dense_width != e:
+            merge.linear("fm.proj", e, sh.dense_width)
+    if nys and g.d2s and sh.dense_width != D2S_ITEMS * e:
+        d2s = _Chain("merge", genes.sparse, genes.mapping, ln)
+        d2s.linear("d2s", sh.dense_width, D2S_ITEMS * e)
+        merge.items.extend(d2s.items)
+    return {"dense": dense.items, "sparse": sparse.items, "merge": merge.items}
+
+
+@dataclass
+class PIMCost:
+    """Per-sample cost of one architecture on one PIM configuration."""
+
+    layers: list[LayerCost]
+    energy: dict[str, float]
+    latency_seq_ns: float
+    latency_crit_ns: float
+    area_mm2: float
+    embedding_pj: float
+    macs: int
+    flops: int
+    config: PIMConfig
+    genes: HardwareGenes
+
+    @property
+    def energy_pj(self) -> float:
+        """Backbone energy per sample (the embedding term is separate unless the config adds it)."""
+        return sum(self.energy.values())
+
+    @property
+    def n_xbar(self) -> int:
+        """Crossbar arrays allocated."""
+        return sum(lc.n_xbar for lc in self.layers)
+
+    @property
+    def util(self) -> float:
+        """Mean crossbar utilisation: weight cells over allocated cells."""
+        alloc = sum(lc.cells_alloc for lc in self.layers)
+        return sum(lc.cells_used for lc in self.layers) / alloc if alloc else 0.0
+
+    @property
+    def throughput(self) -> float:
+        """Pipelined samples per second, ISAAC style: 1 / the slowest layer."""
+        slowest = max((lc.latency_ns for lc in self.layers), default=0.0)
+        return 1e9 / slowest if slowest > 0 else float("inf")
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures (JSON-ready)."""
+        return {"energy_pj": self.energy_pj, "energy": dict(self.energy), "embedding_pj": self.embedding_pj,
+                "latency_ns": self.latency_seq_ns, "latency_crit_ns": self.latency_crit_ns,
+                "throughput": self.throughput, "area_mm2": self.area_mm2, "n_xbar": self.n_xbar,
+                "util": self.util, "macs": self.macs, "flops": self.flops}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary, config, genes and per-layer figures."""
+        return {**self.summary(), "config": self.config.to_dict(), "genes": self.genes.to_dict(),
+                "layers": [lc.to_dict() for lc in self.layers]}
+
+
+def _cost_items(items: list[Work], cfg: PIMConfig, block: int) -> list[LayerCost]:
+    return [xbar_cost(w, cfg, block=block) if isinstance(w, XbarLayer) else digital_cost(w, cfg, block=block)
+            for w in items]
+
+
+def _deps(g: Block, need_d: bool, need_s: bool) -> set[int]:
+    deps: set[int] = set()
+    if need_d:
+        deps |= {g.dense_left, g.dense_right} if g.dense_op in ("gating", "sum") else set(g.dense_idx)
+        deps |= set(g.sparse_idx) if g.dense_op == "dot_product" else set()
+    if need_s:
+        deps |= set(g.sparse_idx)
+    return deps
+
+
+def cost(arch: Architecture, schema: FeatureSchema, cfg: PIMConfig | None = None,
+         genes: HardwareGenes | None = None) -> PIMCost:
+    """Per-sample PIM cost of `arch` (single op per block) on `cfg` with `genes` (default: the config's)."""
+    cfg = cfg or PRESETS["baseline"]
+    if genes is None:
+        genes = HardwareGenes.from_config(cfg, arch.num_blocks)
+    elif len(genes.blocks) != arch.num_blocks:
+        raise ConfigError(f"hardware genes have {len(genes.blocks)} blocks; architecture has {arch.num_blocks}")
+    cfg = genes.apply(cfg)
+    e, ln = schema.embed_dim, arch.layernorm
+    layers: list[LayerCost] = []
+    finish = [0.0] * (arch.num_blocks + 1)
+    for k, (g, sh, lv, bg) in enumerate(zip(arch.blocks, block_shapes(arch, schema), liveness(arch),
+                                            genes.blocks), 1):
+        parts = {name: _cost_items(items, cfg, k) for name, items in
+                 map_block(g, sh, (lv.dense_out, lv.sparse_out), bg, e=e, ln=ln).items()}
+        start = max((finish[j] for j in _deps(g, lv.dense, lv.sparse)), default=0.0)
+        t = {name: sum(lc.latency_ns for lc in part) for name, part in parts.items()}
+        finish[k] = start + max(t["dense"], t["sparse"]) + t["merge"] if lv.live else 0.0
+        layers += parts["dense"] + parts["sparse"] + parts["merge"]
+    last = arch.blocks[-1]
+    head = _Chain("head", genes.head, "digital", False)
+    head.linear("linear", last.dense_width + e * last.sparse_items, 1)
+    head.elementwise("sigmoid", complex=1)
+    head_costs = _cost_items(head.items, cfg, 0)
+    layers += head_costs
+    energy = {key: sum(lc.energy.get(key, 0.0) for lc in layers) for key in ENERGY_KEYS}
+    emb = embedding_pj(schema, cfg)
+    if cfg.embedding != "none":
+        energy["embedding"] = emb
+    return PIMCost(layers=layers, energy=energy, latency_seq_ns=sum(lc.latency_ns for lc in layers),
+                   latency_crit_ns=finish[-1] + sum(lc.latency_ns for lc in head_costs),
+                   area_mm2=sum(lc.area_mm2 for lc in layers) + fixed_area_mm2(cfg), embedding_pj=emb,
+                   macs=sum(lc.macs for lc in layers), flops=flop_count(arch, schema).flops,
+                   config=cfg, genes=genes)
+
+
+def fixed_area_mm2(cfg: PIMConfig) -> float:
+    """Area every design carries: one 64 KB eDRAM activation buffer (ISAAC tile); digital unit not modelled."""
+    return comp.value("A_edram_64kb") * comp.tech_area_factor(cfg.tech_nm)
+
+
+def embedding_pj(schema: FeatureSchema, cfg: PIMConfig) -> float:
+    """Embedding lookups per sample, F x dim x bits x E_read_bit (pim.md 3.5); eDRAM unless 'dram'."""
+    per_bit = comp.value("E_dram_bit") if cfg.embedding == "dram" else comp.value("E_edram_bit")
+    return schema.num_sparse * schema.embed_dim * cfg.embedding_bits * per_bit
+
+
+def codesign_run(run_dir: Any, **options: Any) -> dict[str, Any]:
+    """The pipeline's codesign stage; see `recnas.hardware.codesign.codesign_run` (imports torch lazily)."""
+    from recnas.hardware.codesign import codesign_run as run
+
+    return run(run_dir, **options)
