@@ -42,10 +42,11 @@ def write_synth(out: str | os.PathLike[str], *, fmt: str = "criteo", rows: int, 
     delim = "," if fmt == "avazu" else "\t"
     bar = tqdm(total=rows, unit=" rows", unit_scale=True, desc="synth", disable=not progress, mininterval=1.0)
     try:
+        opts = pcsv.WriteOptions(include_header=False, delimiter=delim, quoting_style="none")
         with pa.output_stream(str(tmp), compression=comp) as f:
             for k, batch in enumerate(src.chunks()):
-                opts = pcsv.WriteOptions(include_header=(fmt == "avazu" and k == 0), delimiter=delim,
-                                         quoting_style="none")
+                if fmt == "avazu" and k == 0:  # Arrow would quote the names; the real file does not
+                    f.write((",".join(batch.schema.names) + "\n").encode())
                 pcsv.write_csv(batch, f, opts)
                 bar.update(batch.num_rows)
         os.replace(tmp, out)
