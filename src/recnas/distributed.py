@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable
 from typing import Iterable
+from typing import Sequence
 
 import torch
 import torch.distributed as dist
@@ -73,6 +75,38 @@ def barrier(env: DistEnv) -> None:
     """Wait for every rank (no-op for one process)."""
     if env.distributed:
         dist.barrier()
+
+
+def finish(env: DistEnv) -> None:
+    """Wait for every rank (rank 0 has written its files), then tear the process group down."""
+    if env.distributed and dist.is_initialized():
+        dist.barrier()
+    shutdown_distributed()
+
+
+def rank_batch_size(global_batch: int, env: DistEnv) -> int:
+    """Per-rank batch of a global batch: global / world size (so a step equals one on the combined batch)."""
+    if global_batch % env.world_size:
+        raise RecnasError(f"batch size {global_batch} is not divisible by the world size "
+                          f"{env.world_size}; pick a multiple of {env.world_size}")
+    return global_batch // env.world_size
+
+
+def grad_hook(env: DistEnv) -> Callable[[Sequence[torch.nn.Parameter]], None] | None:
+    """The trainer's `after_backward` hook for `env`: the gradient all-reduce, or None alone."""
+    if not env.distributed:
+        return None
+    return lambda params: allreduce_gradients(params, env)
+
+
+def reduce_mean(value: float, env: DistEnv) -> float:
+    """Mean of a host float over ranks (for logged figures; one small collective)."""
+    if not env.distributed:
+        return value
+    t = torch.tensor([value], dtype=torch.float64,
+                     device=env.device if env.device.startswith("cuda") else "cpu")
+    dist.all_reduce(t)
+    return float(t.item()) / env.world_size
 
 
 def allreduce_gradients(params: Iterable[torch.nn.Parameter], env: DistEnv) -> None:

@@ -47,7 +47,7 @@ def check_cap(cache: object, cap: int | None) -> None:
     """Refuse a cache whose table cap differs from the one asked for (ids hash differently)."""
     if cap is None:
         return
-    have = getattr(cache, "meta", {}).get("cap")
+    have = (getattr(cache, "meta", {}).get("options") or {}).get("cap")
     if have != cap:
         raise ConfigError(f"cache was prepared with cap {have}, not {cap}; prepare a cache with "
                           f"`recnas prepare ... --cap {cap}`")
@@ -57,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
     """Train and report where the checkpoint went."""
     from recnas.data import BatchLoader
     from recnas.data import open_cache
-    from recnas.distributed import allreduce_gradients
+    from recnas.distributed import barrier
+    from recnas.distributed import finish
+    from recnas.distributed import grad_hook
     from recnas.distributed import init_distributed
+    from recnas.distributed import rank_batch_size
+    from recnas.distributed import reduce_mean
     from recnas.nn import Supernet
     from recnas.train import default_batch_size
     from recnas.train import train_supernet
@@ -70,19 +74,26 @@ def run(args: argparse.Namespace) -> int:
     run_dir = RunDir(args.out)
     if args.fresh and run_dir.supernet.exists() and env.is_main:
         run_dir.supernet.unlink()
+    barrier(env)  # no rank may resume from the checkpoint that --fresh just removed
     torch.manual_seed(args.seed)  # the same initial weights on every rank
     net = Supernet(cache.schema, space, layernorm=not args.no_layernorm).to(env.device)
     bs = args.batch_size or default_batch_size(cache.schema)
-    loader = BatchLoader(cache, "train", bs, shuffle=False, seed=args.seed, rank=env.rank,
-                         world_size=env.world_size, drop_last=True, pin_memory=env.device != "cpu")
+    # torchrun: rank r reads global batch i's r-th slice, so a step equals one on the whole batch
+    loader = BatchLoader(cache, "train", rank_batch_size(bs, env), shuffle=False, seed=args.seed,
+                         rank=env.rank, world_size=env.world_size, drop_last=True,
+                         pin_memory=env.device != "cpu")
     res = train_supernet(
         net, cache, space=space, strategy=args.strategy, epochs=args.epochs,
         max_steps=args.max_steps, batch_size=bs, lr=args.lr, full_path_steps=args.warmup_steps,
         coin=args.coin, seed=args.seed, device=env.device, ckpt_path=run_dir.supernet,
         ckpt_every=args.ckpt_every, resume=True, metrics_path=run_dir.supernet_metrics,
         log_every=args.log_every, loader=loader, is_main=env.is_main,
-        after_backward=(lambda ps: allreduce_gradients(ps, env)) if env.distributed else None)
+        after_backward=grad_hook(env))
+    loss = reduce_mean(res.loss, env)  # the combined batch's loss, not rank 0's slice
+    finish(env)  # rank 0's checkpoint is complete before any rank exits
     if env.is_main:
         print(json.dumps({"checkpoint": str(run_dir.supernet), "steps": res.step,
-                          "samples_per_s": round(res.samples_per_s, 1), "final_loss": res.loss}))
+                          "world_size": env.world_size,
+                          "samples_per_s": round(res.samples_per_s * env.world_size, 1),
+                          "final_loss": loss}))
     return 0
