@@ -62,12 +62,11 @@ def test_evolution_invariants(tmp_path: Path) -> None:
         parent = min(entrants, key=lambda r: (r.values["logloss"], r.n))  # argmin; ties: oldest
         assert parent == evo.parent(
             recs, g, SearchRandom(0, start + 1)
-        )  # one parent per generation
+        )  # the same single parent for every child of the generation
         k = num_mutations(g, G)
         for child in recs[start : start + C]:  # C children, each k mutations stacked on the parent
-            for attempt in range(
-                20
-            ):  # a collision (e.g. a dead gene changed) redraws from the parent
+            # a collision (e.g. only a dead gene changed) redraws from the parent
+            for _attempt in range(20):
                 chain = [next(calls) for _ in range(k)]
                 assert chain[0][0] == parent.hash
                 assert all(a[1] == b[0] for a, b in itertools.pairwise(chain))
