@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import time
@@ -44,8 +45,8 @@ def _batches(schema, n: int, device: torch.device, seed: int) -> list[tuple[torc
     return out
 
 
-def _run(model, opt, batches, arch_fn, steps: int, device: torch.device) -> float:
-    """Mean samples/s over `steps` training steps (after 2 warm-up steps)."""
+def _run(model, opt, batches, arch_fn, steps: int, device: torch.device) -> tuple[float, float]:
+    """(wall-clock samples/s, samples per process-CPU-second x threads) over `steps` steps after 2 warm-up."""
     params = list(model.parameters())
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     t0 = 0.0
@@ -53,7 +54,7 @@ def _run(model, opt, batches, arch_fn, steps: int, device: torch.device) -> floa
         if i == 2:
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
         dense, sparse, label = batches[i % len(batches)]
         arch = arch_fn()
         with amp:
@@ -65,7 +66,8 @@ def _run(model, opt, batches, arch_fn, steps: int, device: torch.device) -> floa
         opt.step()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return steps * BATCH / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return steps * BATCH / wall, steps * BATCH * torch.get_num_threads() / max(cpu, 1e-9)
 
 
 def main() -> None:
@@ -87,9 +89,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    sampled = _run(model, opt, batches, lambda: sample_path(space, rng, "default"), args.steps, device)
+    load0 = os.getloadavg()[0]
+    sampled, sampled_cpu = _run(model, opt, batches, lambda: sample_path(space, rng, "default"), args.steps, device)
     fp = full_path(space)
-    full = _run(model, opt, batches, lambda: fp, max(2, args.steps // 4), device)
+    full, full_cpu = _run(model, opt, batches, lambda: fp, max(2, args.steps // 4), device)
     if device.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**30
     else:
@@ -100,6 +103,9 @@ def main() -> None:
         "threads": args.threads, "batch": BATCH, "steps": args.steps,
         "sampled_samples_per_s": round(sampled, 1), "fullpath_samples_per_s": round(full, 1),
         "peak_mem_gib": round(peak, 3),
+        # under CPU contention wall-clock is inflated; samples per (process CPU seconds / threads) is not
+        "sampled_samples_per_cpu_s": round(sampled_cpu, 1), "fullpath_samples_per_cpu_s": round(full_cpu, 1),
+        "loadavg_1min": [round(load0, 2), round(os.getloadavg()[0], 2)], "cpu_count": os.cpu_count(),
         "reference_sampled_samples_per_s": REF_SAMPLED, "reference_fullpath_samples_per_s": REF_FULLPATH,
         "ratio": round(sampled / REF_SAMPLED, 2), "fullpath_ratio": round(full / REF_FULLPATH, 2),
         "target_ratio": TARGET_RATIO, "meets_target": sampled / REF_SAMPLED >= TARGET_RATIO,
