@@ -47,8 +47,12 @@ def best_architecture(rd: RunDir) -> Any:
 def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[str] | None = None,
                  budgets: dict[str, float] | None = None, population: int = 32, sample: int = 16,
                  generations: int = 24, children: int = 8, seed: int = 0, device: str = "cpu",
-                 progress: bool = True, beta: float = 1.0) -> dict[str, Any]:
-    """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison."""
+                 progress: bool = True, beta: float = 1.0, finetune_steps: int | None = None,
+                 val_rows: int | None = None) -> dict[str, Any]:
+    """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison.
+
+    Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows` are given.
+    """
     import torch
 
     from recnas.data import open_cache
@@ -74,6 +78,7 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
     net, scfg = load_supernet(rd.supernet, device=device)
     cache = open_cache(json.loads(rd.data_ref.read_text())["cache"])
     st = _scorer_settings(rd)
+    st.update({k: v for k, v in (("finetune_steps", finetune_steps), ("val_rows", val_rows)) if v is not None})
     val_rows = st["val_rows"] if st["val_rows"] is not None else int(cache.num_rows("val"))
     scorer = CandidateScorer(net, cache, finetune_steps=st["finetune_steps"], lr=st["lr"],
                              batch_size=st["batch_size"], val_rows=val_rows, seed=seed, device=device)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from recnas.errors import ConfigError
+from recnas.hardware.components import TECH_ENERGY
 
 BITS: tuple[int, ...] = (4, 8, 16)
 XBAR_SIZES: tuple[int, ...] = (64, 128, 256)
@@ -61,6 +62,7 @@ class PIMConfig:
              "weight_dup, digital_macs and batch must be >= 1"),
             (self.embedding in EMBEDDING_PLACEMENTS, f"embedding must be one of {list(EMBEDDING_PLACEMENTS)}"),
             (self.w_bits >= 1 and self.a_bits >= 1, "w_bits and a_bits must be >= 1"),
+            (self.tech_nm in TECH_ENERGY, f"tech_nm = {self.tech_nm}; supported nodes {sorted(TECH_ENERGY)}"),
         ]
         for ok, msg in checks:
             if not ok:

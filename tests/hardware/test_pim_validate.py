@@ -1,0 +1,69 @@
+"""Validation of the PIM cost model against published numbers (pim.md section 5, V1-V7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recnas.cli.main import main
+from recnas.hardware import components as comp
+from recnas.hardware import validate as val
+from recnas.hardware.config import preset
+
+
+def _by_name(checks: list[val.Check]) -> dict[str, val.Check]:
+    return {c.name: c for c in checks}
+
+
+def test_every_check_passes_or_is_declared_not_reproduced() -> None:
+    checks = val.run_checks()
+    assert {c.id for c in checks} == {"V1", "V2", "V3", "V4", "V5", "V6", "V7"}
+    assert [c for c in checks if c.status == "FAIL"] == []
+    assert {c.status for c in checks if c.id == "V4"} == {"NOT_REPRODUCED"}
+
+
+def test_v1_isaac_sums_within_one_percent() -> None:
+    s = val.isaac_sums()
+    assert s["ima"][0] == pytest.approx(24.08, rel=0.01) and s["ima"][1] == pytest.approx(0.01312, rel=0.01)
+    assert s["tile"][0] == pytest.approx(329.8, rel=0.01) and s["tile"][1] == pytest.approx(0.3723, rel=0.01)
+    assert s["chip"][0] == pytest.approx(65.8e3, rel=0.01) and s["chip"][1] == pytest.approx(85.4, rel=0.01)
+
+
+def test_v2_peak_is_computed_from_the_configuration() -> None:
+    pk = val.isaac_peak(preset("isaac"))
+    assert pk["ima_gmac_s"] == pytest.approx(10.24, rel=1e-9)
+    assert pk["chip_tops"] == pytest.approx(41.3, rel=0.01)
+    assert pk["gops_mm2"] == pytest.approx(483, rel=0.01)
+    assert pk["gops_w"] == pytest.approx(627, rel=0.01)
+    # a different configuration gives a different peak: nothing is typed in
+    assert val.isaac_peak(preset("isaac", w_bits=8, a_bits=8))["ima_gmac_s"] == pytest.approx(4 * 10.24)
+
+
+def test_v3_action_model_matches_power_model() -> None:
+    cfg = preset("isaac")
+    e16 = val.action_pj_per_mac(cfg)
+    assert e16 == pytest.approx(2.35, rel=0.10) and e16 == pytest.approx(2.23, rel=0.10)
+    assert val.action_pj_per_mac(preset("isaac", w_bits=8, a_bits=8)) == pytest.approx(0.56, rel=0.10)
+
+
+def test_v5_adc_curves() -> None:
+    for curve in ("isaac", "murmann"):
+        e = [comp.adc_energy_pj(b, curve) for b in comp.ADC_BITS]
+        assert e == sorted(e)
+    assert comp.adc_energy_pj(8) == pytest.approx(comp.adc_energy_pj(8, "murmann"), rel=0.20)
+
+
+def test_v7_mlp_not_flops_proportional() -> None:
+    cfg = preset("baseline", mapping="auto")
+    m1, e1, t1 = val.mlp_cost(512, cfg)
+    m2, e2, t2 = val.mlp_cost(256, cfg)
+    assert m1 == 4 * m2
+    assert e1 / e2 < 4 and t1 / t2 < 4
+
+
+def test_cli_validate_prints_checks_and_fails_on_a_broken_table(capsys, monkeypatch) -> None:
+    assert main(["pim", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "V1" in out and "PASS" in out and "FAIL=0" in out
+    monkeypatch.setitem(comp.ISAAC_IMA, "adc (8 x 8-bit, 1.28 GS/s)", (20.0, 0.0096))
+    assert main(["pim", "validate"]) == 1
+    assert "FAIL" in capsys.readouterr().out
