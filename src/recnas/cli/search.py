@@ -131,9 +131,9 @@ def _run_torchrun(
     args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory, rd: RunDir, budget: int
 ) -> tuple[SearchResult, bool]:
     """Under torchrun: every rank runs the same search and scores its share of each batch."""
+    from recnas.distributed import SyncStart
     from recnas.distributed import init_distributed
     from recnas.distributed import shutdown_distributed
-    from recnas.distributed import SyncStart
 
     if args.workers != 1:
         raise ConfigError("--workers is for one process; under torchrun each rank is one worker")

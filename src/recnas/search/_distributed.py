@@ -33,11 +33,16 @@ class DistributedExecutor:
         self.rank = rank
         self.world_size = world_size
         self.journal = Journal(journal.path, rank=rank)
+        self._synced = False
 
     def score(self, jobs: Sequence[Record]) -> Iterator[Record]:
         """Score this rank's share, then all-gather (every rank calls this for every batch)."""
         import torch.distributed as dist
 
+        if not self._synced:
+            # rank 0 writes `meta` (and repairs a torn line) before any rank appends `started`
+            dist.barrier()
+            self._synced = True
         mine = [
             score_one(self.score_fn, r, self.journal, worker=self.rank)
             for r in jobs[self.rank :: self.world_size]
