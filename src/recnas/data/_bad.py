@@ -44,6 +44,11 @@ class BadRows:
         if len(self.examples) > 4 * MAX_EXAMPLES:
             self.examples = sorted(self.examples)[:MAX_EXAMPLES]
 
+    def reset(self) -> None:
+        """Forget all counts and examples (the reader restarts)."""
+        self.counts.clear()
+        self.examples.clear()
+
     def relabel_last(self, old: str, new: str, line: int) -> None:
         """Move one count from `old` to `new` (a short last line is a truncated line, not a bad row)."""
         if self.counts.get(old, 0) <= 0:

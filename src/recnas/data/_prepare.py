@@ -31,6 +31,7 @@ from recnas.data._formats import make_plan
 from recnas.data._io import check_input
 from recnas.data._io import source_identity
 from recnas.data._reader import RawReader
+from recnas.data._reader import SafeModeRetry
 from recnas.data.schema import FeatureSchema
 from recnas.errors import ConfigError
 from recnas.errors import DataError
@@ -170,6 +171,13 @@ class _TempRows:
             for h in handles.values():
                 h.close()
 
+    def reset(self) -> None:
+        """Forget everything appended so far."""
+        for f in self.files.values():
+            f.seek(0)
+            f.truncate()
+        self.rows = 0
+
     def remove(self) -> None:
         """Delete the temporary files."""
         for k in self.dtypes:
@@ -187,19 +195,8 @@ def build_cache(reader: Any, bad: BadRows, plan: FormatPlan, opts: PrepareOption
     nb = nd if opts.dense_buckets else 0
     store = _TempRows(tmp, {"dense": (np.float32, nd), "sparse": (np.int32, nf)} if hashing else
                       {"dense": (np.float32, nd), "raw": (np.int64, nf + nb)})
-    labels: list[np.ndarray] = []
-    bar = tqdm(unit=" rows", unit_scale=True, desc="prepare", disable=not progress, mininterval=1.0)
-    for chunk in reader:
-        labels.append(chunk.label)
-        if hashing:
-            store.append(dense=proto.log_dense(chunk.dense), sparse=proto.hash_rows(chunk.cats, sizes))
-        else:
-            raw = np.concatenate([chunk.cats, proto.ln2_buckets(chunk.dense)], 1) if nb else chunk.cats
-            store.append(dense=proto.log_dense(chunk.dense), raw=raw)
-        bar.update(len(chunk))
-    bar.close()
+    label = _pass1(reader, bad, store, sizes=sizes if hashing else None, nb=nb, progress=progress)
     t_read = time.perf_counter() - t0
-    label = np.concatenate(labels) if labels else np.zeros(0, np.int8)
     if reader.rows_read == 0 or (len(label) == 0 and bad.total == 0):
         raise DataError(f"{src}: no data rows")
     bad.check_fraction(reader.rows_read, opts.max_bad_fraction)
@@ -238,6 +235,35 @@ def build_cache(reader: Any, bad: BadRows, plan: FormatPlan, opts: PrepareOption
         "seconds": round(seconds, 3), "read_seconds": round(t_read, 3),
         "rows_per_s": round(reader.rows_read / max(seconds, 1e-9), 1), "sha256": reader.sha256,
     }
+
+
+def _pass1(reader: Any, bad: BadRows, store: _TempRows, *, sizes: np.ndarray | None, nb: int,
+           progress: bool) -> np.ndarray:
+    """Parse every chunk into the temporary store (hashing when `sizes`); return all kept labels.
+
+    The reader first lets Arrow convert dense columns itself; if a dense value is not a number
+    it raises SafeModeRetry and the pass restarts with string columns that locate the bad rows.
+    """
+    while True:
+        labels: list[np.ndarray] = []
+        bar = tqdm(unit=" rows", unit_scale=True, desc="prepare", disable=not progress, mininterval=1.0)
+        try:
+            for chunk in reader:
+                labels.append(chunk.label)
+                dense = proto.log_dense(chunk.dense)
+                if sizes is not None:
+                    store.append(dense=dense, sparse=proto.hash_rows(chunk.cats, sizes))
+                else:
+                    raw = np.concatenate([chunk.cats, proto.ln2_buckets(chunk.dense)], 1) if nb else chunk.cats
+                    store.append(dense=dense, raw=raw)
+                bar.update(len(chunk))
+            return np.concatenate(labels) if labels else np.zeros(0, np.int8)
+        except SafeModeRetry:
+            reader.safe = True
+            bad.reset()
+            store.reset()
+        finally:
+            bar.close()
 
 
 def _fit_vocab(store: _TempRows, split: np.ndarray, nf: int, opts: PrepareOptions) -> list[np.ndarray]:

@@ -84,6 +84,10 @@ def read_header(path: Path, delimiter: str) -> list[str]:
     return [c.strip().strip('"') for c in line.split(delimiter)]
 
 
+class SafeModeRetry(Exception):
+    """Arrow's fast numeric conversion met a non-number: read again with string columns."""
+
+
 class RawReader:
     """Iterates RawChunks of one file under a FormatPlan; afterwards holds rows_read and sha256."""
 
@@ -95,6 +99,7 @@ class RawReader:
         self.block_size = block_size
         self.rows_read = 0
         self.sha256 = ""
+        self.safe = False  # True: dense columns as strings (slower; locates non-numeric values)
         self._reported = 0
         self.converter = ChunkConverter(plan, bad, _load_profile(plan.profile))
         self._convert = self.converter.convert
@@ -113,6 +118,7 @@ class RawReader:
         if missing:
             raise DataError(f"{self.path}: line 1: missing columns {missing}; header has {names}")
         hdr = 1 if plan.header else 0
+        self._reported = 0
         invalid: list[tuple[int, int]] = []  # (line, fields) of rows with the wrong field count
 
         def on_invalid(row: Any) -> str:
@@ -123,14 +129,18 @@ class RawReader:
                                  use_threads=False)
         popts = pcsv.ParseOptions(delimiter=plan.delimiter, quote_char='"' if plan.quoted else False,
                                   ignore_empty_lines=False, invalid_row_handler=on_invalid)
-        copts = pcsv.ConvertOptions(column_types={c: pa.string() for c in plan.needed},
-                                    include_columns=list(plan.needed), strings_can_be_null=False,
-                                    check_utf8=False)
+        types = {c: pa.string() for c in plan.needed}
+        if not self.safe:
+            types.update({c: pa.float64() for c in plan.dense})
+        copts = pcsv.ConvertOptions(column_types=types, include_columns=list(plan.needed),
+                                    strings_can_be_null=False, null_values=[""], check_utf8=False)
         src = HashingReader(self.path)
         try:
             reader = pcsv.open_csv(src, read_options=ropts, parse_options=popts, convert_options=copts)
         except pa.ArrowInvalid as e:
             src.close()
+            if not self.safe and "conversion error" in str(e):
+                raise SafeModeRetry(str(e)) from None
             raise DataError(f"{self.path}: cannot parse: {e}") from None
         seen = 0
         done_invalid = 0
@@ -149,6 +159,8 @@ class RawReader:
                 if len(chunk):
                     yield chunk
         except pa.ArrowInvalid as e:
+            if not self.safe and "conversion error" in str(e):
+                raise SafeModeRetry(str(e)) from None
             raise DataError(f"{self.path}: cannot parse: {e}") from None
         finally:
             src.close()
@@ -294,7 +306,9 @@ def _blank_rows(batch: pa.RecordBatch, plan: FormatPlan) -> np.ndarray:
     sub = batch.take(pa.array(cand))
     ok = np.ones(cand.size, dtype=bool)
     for name in plan.needed:
-        ok &= np.asarray(pc.equal(sub.column(name), "").to_numpy(zero_copy_only=False), dtype=bool)
+        c = sub.column(name)
+        empty = pc.equal(c, "") if pa.types.is_string(c.type) else pc.is_null(c)
+        ok &= np.asarray(pc.fill_null(empty, False).to_numpy(zero_copy_only=False), dtype=bool)
     blank[cand[ok]] = True
     return blank
 

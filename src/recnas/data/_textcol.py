@@ -151,8 +151,10 @@ def fnv1a(starts: np.ndarray, lens: np.ndarray, data: np.ndarray) -> np.ndarray:
 def parse_float(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Numeric strings -> (float64 values, NaN where empty; invalid mask). Fast path via Arrow cast."""
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-        arr = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-        return np.array(arr, dtype=np.float64), np.zeros(len(arr), dtype=bool)
+        arr = np.array(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        bad = np.isinf(arr)
+        arr[bad] = np.nan
+        return arr, bad
     col = as_string_array(col)
     empty = pc.equal(col, "")
     nulled = pc.if_else(empty, pa.scalar(None, col.type), col)
