@@ -21,6 +21,7 @@ from recnas.nn.ops._common import merge_segments
 from recnas.nn.quant import BitsMap
 from recnas.nn.quant import fake_quant
 from recnas.space.arch import Architecture
+from recnas.space.arch import Block
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class ChoiceBlock(nn.Module):
         self.fm = _make("fm", "merger", dims, layernorm, elastic) if fm else None
         self.d2s = _make("d2s", "merger", dims, layernorm, elastic) if d2s else None
 
-    def forward(self, ins: BlockInputs, g, plan: BlockPlan, a_bits: int | None  # noqa: ANN001
+    def forward(self, ins: BlockInputs, g: Block, plan: BlockPlan, a_bits: int | None
                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """Run the block's ops; returns (y [B, d] or None, Y [B, n, E] or None) per liveness."""
         dd = ss = None

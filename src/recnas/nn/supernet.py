@@ -44,7 +44,8 @@ class Supernet(nn.Module):
     """All ops of a search space at maximum size; `forward(dense, sparse, arch)` runs only `arch`'s path.
 
     Shapes are fixed at construction from the schema and the space (no lazy layers). Shared shapes per
-    block i: dense inputs D0 + dmax (i-1) columns, sparse inputs F + (smax+8)(i-1) items.
+    block i: dense inputs D0 + dmax (i-1) columns, sparse inputs F + (smax+8)(i-1) items. The
+    supernet's own `layernorm` applies to every path (an architecture's `layernorm` flag is ignored).
     """
 
     def __init__(self, schema: FeatureSchema, space: SpaceLike, *, layernorm: bool = True,
