@@ -62,6 +62,13 @@ class make_sleepy_scorer:
         return SleepyScorer(self.sleep, self.log)
 
 
+def broken_factory() -> SleepyScorer:
+    """A scorer factory that fails (a missing checkpoint, say) inside the worker."""
+    from recnas.errors import CheckpointError
+
+    raise CheckpointError("checkpoint not found: /nowhere/supernet.pt")
+
+
 def int_genome(values: int) -> Genome:
     """A tiny genome: candidates are ints 0..values-1 (duplicates are frequent)."""
     return Genome(

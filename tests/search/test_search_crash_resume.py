@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from _search_toy import SEED
+from _search_toy import broken_factory
 from _search_toy import SleepyScorer
 from _search_toy import evolution
 from _search_toy import make_sleepy_scorer
 
+from recnas.errors import CheckpointError
 from recnas.search import COMPLETE
 from recnas.search import PENDING
 from recnas.search import Journal
@@ -148,3 +150,10 @@ def test_torchrun_ranks_score_the_single_worker_set(tmp_path: Path) -> None:
     recs = Journal(path).records()
     assert [(r.hash, r.values) for r in recs] == [(r.hash, r.values) for r in one.records]
     assert {r.worker for r in recs} == {0, 1} and Journal(path).files() == [path]
+
+
+def test_a_worker_that_cannot_build_its_scorer_reports_why(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="checkpoint not found: /nowhere"):
+        run_search(searcher=evolution(), journal=Journal(tmp_path / "j.jsonl"), seed=SEED,
+                   budget=4, make_scorer=broken_factory, workers=2, progress=False)
+    assert all(r.state != COMPLETE for r in Journal(tmp_path / "j.jsonl").records())

@@ -148,16 +148,20 @@ class PoolExecutor:
 _SCORER: ScoreFn | None = None
 _JOURNAL: Journal | None = None
 _RANK: int | None = None
+_INIT_ERROR: Exception | None = None  # why make_scorer() failed (a broken pool would hide it)
 
 
 def _init_worker(
     make_scorer: Callable[[], ScoreFn], journal_path: str, ranks: Any, parent: int
 ) -> None:
-    global _SCORER, _JOURNAL, _RANK
+    global _SCORER, _JOURNAL, _RANK, _INIT_ERROR
     _RANK = int(ranks.get(timeout=60))
     _JOURNAL = Journal(journal_path, rank=_RANK)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    _SCORER = make_scorer()
+    try:
+        _SCORER = make_scorer()
+    except Exception as e:  # noqa: BLE001 - re-raised by the first job, so the caller sees it
+        _INIT_ERROR = e
 
 
 def worker_rank() -> int | None:
@@ -175,5 +179,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _score_in_worker(rec: Record) -> Record:
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
     assert _SCORER is not None and _JOURNAL is not None
     return score_one(_SCORER, rec, _JOURNAL, worker=_RANK)
