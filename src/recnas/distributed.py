@@ -163,3 +163,4 @@ def broadcast_object(obj: object, env: DistEnv, src: int = 0) -> object:
     box = [obj]
     dist.broadcast_object_list(box, src=src)
     return box[0]
+

@@ -131,7 +131,6 @@ def _run_torchrun(
     args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory, rd: RunDir, budget: int
 ) -> tuple[SearchResult, bool]:
     """Under torchrun: every rank runs the same search and scores its share of each batch."""
-    from recnas.distributed import SyncStart
     from recnas.distributed import init_distributed
     from recnas.distributed import shutdown_distributed
 
@@ -142,7 +141,6 @@ def _run_torchrun(
         score_fn = dataclasses.replace(factory, device=env.device, workers=1)()
         journal = Journal(rd.journal)
         ex = DistributedExecutor(score_fn, journal, rank=env.rank, world_size=env.world_size)
-        ex = SyncStart(ex, env)  # rank 0 writes the journal's meta before any rank scores
         res = run_search(
             searcher=searcher,
             journal=journal,
