@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from _search_toy import SEED
-from _search_toy import broken_factory
 from _search_toy import SleepyScorer
+from _search_toy import broken_factory
 from _search_toy import evolution
 from _search_toy import make_sleepy_scorer
 
