@@ -89,3 +89,12 @@ def test_synth_cache_other_formats(fmt: str, tmp_path: Path):
 def test_open_cache_errors(tmp_path: Path):
     with pytest.raises(DataError, match="not a recnas data cache"):
         open_cache(tmp_path)
+
+
+def test_synth_cache_reuses_same_parameters(tmp_path: Path):
+    out = synth_cache(tmp_path / "s", rows=1000, seed=1, table_cap=100)
+    stamp = (out / "train" / "sparse.npy").stat().st_mtime_ns
+    synth_cache(tmp_path / "s", rows=1000, seed=1, table_cap=100)
+    assert (out / "train" / "sparse.npy").stat().st_mtime_ns == stamp
+    synth_cache(tmp_path / "s", rows=1000, seed=2, table_cap=100)
+    assert open_cache(out).meta["source"]["synthetic"]["seed"] == 2

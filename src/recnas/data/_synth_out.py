@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -14,6 +16,7 @@ import pyarrow.csv as pcsv
 from tqdm import tqdm
 
 from recnas.data._bad import BadRows
+from recnas.data._cache import CACHE_VERSION
 from recnas.data._formats import make_plan
 from recnas.data._prepare import PrepareOptions
 from recnas.data._prepare import build_cache
@@ -103,6 +106,15 @@ def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fm
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    params = {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap, "positive_rate": positive_rate,
+              "protocol": protocol, "cap": cap}
+    key = "synth-" + hashlib.sha256(json.dumps([CACHE_VERSION, params], sort_keys=True).encode()).hexdigest()[:24]
+    if (out / "meta.json").is_file():
+        try:
+            if json.loads((out / "meta.json").read_text()).get("fingerprint") == key:
+                return out  # same parameters: the cache is reused, as `recnas prepare` does
+        except (OSError, ValueError):
+            pass
     src = SynthSource(fmt, rows=rows, seed=seed, table_cap=table_cap, positive_rate=positive_rate)
     opts = PrepareOptions(protocol=protocol, cap=cap if cap is not None else table_cap).resolved(fmt)
     plan = make_plan(fmt, data_path=out, keep_id=bool(opts.keep_id), hour=str(opts.hour))
@@ -118,7 +130,7 @@ def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fm
         meta = build_cache(_SynthReader(src, ChunkConverter(plan, bad, profile)), bad, plan, opts, tmp,
                            progress=progress)
         meta.pop("sha256")
-        meta.update(format=fmt, fingerprint=None, seconds=round(time.perf_counter() - t0, 3),
+        meta.update(format=fmt, fingerprint=key, seconds=round(time.perf_counter() - t0, 3),
                     source={"synthetic": {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap,
                                           "positive_rate": positive_rate, "bias": src.model.bias}})
         atomic_write_json(tmp / "meta.json", meta)
