@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +187,13 @@ def test_resume_refuses_other_settings(tmp_path: Path) -> None:
         _run(tmp_path, _evolution(), budget=5, seed=1)
     with pytest.raises(ConfigError, match="searcher"):
         _run(tmp_path, RandomSearch(arch_genome()), budget=5)
+
+
+def test_search_core_does_not_import_torch() -> None:
+    code = (
+        "import sys, importlib\n"
+        "for m in ('recnas.search', 'recnas.search._scorer', 'recnas.search._distributed'):\n"
+        "    importlib.import_module(m)\n"
+        "assert 'torch' not in sys.modules, 'recnas.search imported torch'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
