@@ -112,3 +112,15 @@ def test_header_only_avazu_and_missing_columns(tmp_path):
     p.write_text("id,click,hour\n1,0,14102100\n")
     with pytest.raises(DataError, match=r"a.csv: line 1: missing columns"):
         prepare_dataset(p, tmp_path / "c", fmt="avazu")
+
+
+def test_avazu_line_numbers_count_the_header(shared_dir, tmp_path):
+    lines = (shared_dir / "data/avazu/avazu_sample.csv").read_text().splitlines()[:40]
+    lines[4] = "1,2,3"  # file line 5
+    lines[8] = lines[8].replace(",14102100,", ",14102100x,")  # file line 9
+    p = tmp_path / "a.csv"
+    p.write_text("\n".join(lines) + "\n")
+    s = prepare_dataset(p, tmp_path / "c", fmt="avazu", options=PrepareOptions(max_bad_fraction=0.5)).summary
+    assert s["rows"] == {**s["rows"], "read": 39, "kept": 37, "rejected": 2}
+    assert [e.split(": ")[0].rsplit(":", 1)[1] for e in s["bad_examples"]] == ["5", "9"]
+    assert "3 fields (expected 24)" in s["bad_examples"][0] and "field hour" in s["bad_examples"][1]

@@ -119,6 +119,7 @@ class RawReader:
             raise DataError(f"{self.path}: line 1: missing columns {missing}; header has {names}")
         hdr = 1 if plan.header else 0
         self._reported = 0
+        self._num_columns = len(names)
         invalid: list[tuple[int, int]] = []  # (line, fields) of rows with the wrong field count
 
         def on_invalid(row: Any) -> str:
@@ -149,7 +150,7 @@ class RawReader:
             for batch in _prefetch(iter(reader)):
                 n = batch.num_rows
                 while done_invalid < len(invalid):  # invalid rows up to here are final
-                    inv_lines.append(invalid[done_invalid][0] + hdr)
+                    inv_lines.append(invalid[done_invalid][0])  # Arrow counts the header line too
                     done_invalid += 1
                 first_line = _line_of(seen, hdr, inv_lines)
                 last_line = _line_of(seen + n - 1, hdr, inv_lines) if n else first_line
@@ -165,7 +166,7 @@ class RawReader:
         finally:
             src.close()
         while done_invalid < len(invalid):
-            inv_lines.append(invalid[done_invalid][0] + hdr)
+            inv_lines.append(invalid[done_invalid][0])  # Arrow counts the header line too
             done_invalid += 1
         for ev in self._invalid_events(invalid, inv_lines, upto=None):
             self.bad.add(*ev)
@@ -178,12 +179,11 @@ class RawReader:
     def _invalid_events(self, invalid: list[tuple[int, int]], lines: list[int], *,
                         upto: int | None) -> list[tuple[str, int, str]]:
         """Wrong-field-count rows up to line `upto`, as (reason, line, what) not yet reported."""
-        want = len(self.plan.columns or ()) or None
+        want = self._num_columns
         out = []
         while self._reported < len(lines) and (upto is None or lines[self._reported] <= upto):
             i = self._reported
-            exp = f"expected {want}" if want else "wrong count"
-            out.append(("wrong_field_count", lines[i], f"{invalid[i][1]} fields ({exp})"))
+            out.append(("wrong_field_count", lines[i], f"{invalid[i][1]} fields (expected {want})"))
             self._reported += 1
         return out
 
