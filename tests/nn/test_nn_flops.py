@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -42,7 +43,7 @@ def _measured_macs(model: torch.nn.Module, schema: FeatureSchema) -> float:
 def test_macs_match_flop_counter_mode(space: str, ln: bool) -> None:
     rng = random.Random(7)
     archs = [sample_arch(get_space(space), rng, layernorm=ln) for _ in range(4)]
-    archs.append(full_path(get_space(space), layernorm=ln))
+    archs.append(full_path(replace(get_space(space), dense_widths=(16, 128, 256)), layernorm=ln))
     for arch in archs:
         model = build_model(arch, SCHEMA)
         fc = count(arch, SCHEMA)

@@ -4,6 +4,7 @@ the sampled parameters, dead blocks are skipped, head slicing, the d2s/FM defect
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from recnas.nn import fake_quant
 from recnas.nn import inherit_weights
 from recnas.space import Architecture
 from recnas.space import Block
+from recnas.space import SearchSpace
 from recnas.space import dead_blocks
 from recnas.space import full_path
 from recnas.space import get_space
@@ -35,12 +37,19 @@ def _batch(schema: FeatureSchema = SCHEMA, seed: int = 0) -> tuple[torch.Tensor,
     return dense, sparse
 
 
+def _narrow(name: str) -> SearchSpace:
+    """The named space with fewer widths (keeps d = 16 / 128 identity cases, slicing and k(d) prefixes)
+    so the test matrix stays fast; the true widths are covered by the full-space tests below."""
+    return replace(get_space(name), dense_widths=(16, 32, 128, 256))
+
+
 @pytest.fixture(scope="module", params=[("full", True), ("full", False), ("small", True), ("small", False)],
                 ids=lambda p: f"{p[0]}-ln{int(p[1])}")
-def net(request) -> tuple[Supernet, str, bool]:  # noqa: ANN001
-    space, ln = request.param
+def net(request) -> tuple[Supernet, SearchSpace, bool]:  # noqa: ANN001
+    name, ln = request.param
     torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space(space), layernorm=ln)
+    space = _narrow(name)
+    sn = Supernet(SCHEMA, space, layernorm=ln)
     with torch.no_grad():  # non-trivial LN affine params so slicing errors in them would show
         for name, p in sn.named_parameters():
             if "ln_" in name:
@@ -49,8 +58,7 @@ def net(request) -> tuple[Supernet, str, bool]:  # noqa: ANN001
 
 
 def test_inherited_standalone_equals_fixed_path(net) -> None:  # noqa: ANN001
-    sn, space_name, ln = net
-    space = get_space(space_name)
+    sn, space, ln = net
     rng = random.Random(1)
     dense, sparse = _batch()
     archs = [sample_arch(space, rng, layernorm=ln) for _ in range(6)]
@@ -66,12 +74,27 @@ def test_inherited_standalone_equals_fixed_path(net) -> None:  # noqa: ANN001
 
 def test_full_path_equals_standalone() -> None:
     torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space("full"))
-    arch = full_path(get_space("full"))
+    space = _narrow("full")
+    sn = Supernet(SCHEMA, space)
+    arch = full_path(space)
     dense, sparse = _batch()
     model = inherit_weights(build_model(arch, SCHEMA), sn, arch)
     with torch.no_grad():
         assert torch.allclose(model(dense, sparse), sn(dense, sparse, arch), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def full_net() -> Supernet:
+    """One supernet of the true NASRec-Full space (widths up to 1024), shared by the tests below."""
+    torch.manual_seed(0)
+    return Supernet(SCHEMA, get_space("full"))
+
+
+@pytest.fixture()
+def fresh(full_net: Supernet) -> Supernet:
+    """The shared full supernet with gradients cleared."""
+    full_net.zero_grad(set_to_none=True)
+    return full_net
 
 
 def _chain(ops: list[tuple[str, str]], *, d: int = 64, s: int = 32) -> Architecture:
@@ -80,9 +103,8 @@ def _chain(ops: list[tuple[str, str]], *, d: int = 64, s: int = 32) -> Architect
     return Architecture(tuple(blocks))
 
 
-def test_gradients_reach_exactly_the_sampled_parameters() -> None:
-    torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space("full"))
+def test_gradients_reach_exactly_the_sampled_parameters(fresh: Supernet) -> None:
+    sn = fresh
     ops = [("fc", "efc"), ("gating", "attention"), ("dot_product", "efc"), ("sum", "attention"),
            ("fc", "efc"), ("dot_product", "attention"), ("fc", "efc")]
     arch = _chain(ops, d=64, s=32)
@@ -104,12 +126,11 @@ def test_gradients_reach_exactly_the_sampled_parameters() -> None:
     assert emb_grad.is_sparse
 
 
-def test_dead_blocks_are_skipped(nasrec_config_files) -> None:  # noqa: ANN001
+def test_dead_blocks_are_skipped(nasrec_config_files, fresh: Supernet) -> None:  # noqa: ANN001
     path = next(p for p in nasrec_config_files if "criteo" in p.name and "xlarge" in p.name)
     arch = load_architecture(path)
     assert dead_blocks(arch) == (4, 5, 6)
-    torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space("full"))
+    sn = fresh
     dense, sparse = _batch()
     sn(dense, sparse, arch).sum().backward()
     for k in (4, 5, 6):
@@ -133,9 +154,8 @@ def test_d2s_items_do_not_get_the_fm_term() -> None:
         assert torch.allclose(y - fm, q, atol=1e-5)
 
 
-def test_head_slices_and_features() -> None:
-    torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space("full"))
+def test_head_slices_and_features(fresh: Supernet) -> None:
+    sn = fresh
     arch = sample_arch(get_space("full"), random.Random(3))
     last = arch.blocks[-1]
     dense, sparse = _batch()
@@ -146,8 +166,8 @@ def test_head_slices_and_features() -> None:
 
 
 def test_arch_outside_space_is_a_clear_error() -> None:
-    sn = Supernet(SCHEMA, get_space("small"))
-    arch = sample_arch(get_space("full"), random.Random(0))
+    sn = Supernet(SCHEMA, _narrow("small"))
+    arch = sample_arch(_narrow("full"), random.Random(0))
     arch = Architecture(tuple(Block(b.dense_idx, b.sparse_idx, b.dense_left, b.dense_right, ("gating",),
                                     ("efc",), b.dense_width, b.sparse_width) for b in arch.blocks))
     dense, sparse = _batch()
@@ -168,9 +188,8 @@ def test_fake_quant_bits() -> None:
         fake_quant(x, 3)
 
 
-def test_bits_mapping_changes_only_quantized_blocks() -> None:
-    torch.manual_seed(0)
-    sn = Supernet(SCHEMA, get_space("full"))
+def test_bits_mapping_changes_only_quantized_blocks(fresh: Supernet) -> None:
+    sn = fresh
     arch = sample_arch(get_space("full"), random.Random(5))
     dense, sparse = _batch()
     base = sn(dense, sparse, arch)
