@@ -164,9 +164,14 @@ class RegularizedEvolution:
 
     def population_of(self, history: Sequence[Record], g: int) -> list[Record]:
         """Generation g's aging population: the last `population` eligible records before g."""
-        start = self.population + g * self.children
-        members = [r for r in history[:start] if self.selection.eligible(r)]
-        return members[-self.population :]
+        start = min(self.population + g * self.children, len(history))
+        members: list[Record] = []
+        for i in range(start - 1, -1, -1):  # walk back from g's start: O(population), not O(n)
+            if self.selection.eligible(history[i]):
+                members.append(history[i])
+                if len(members) == self.population:
+                    break
+        return members[::-1]
 
     def parent(self, history: Sequence[Record], g: int, rng: SearchRandom) -> Record | None:
         """Generation g's single parent: one tournament per generation (its RNG depends on g)."""
