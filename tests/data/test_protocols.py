@@ -113,3 +113,18 @@ def test_bad_protocol_options(bad, tmp_path, shared_dir):
     with pytest.raises(ConfigError):
         prepare_dataset(shared_dir / "data/kdd12/training.txt", tmp_path / "x", fmt="kdd",
                         options=PrepareOptions(**bad))
+
+
+@pytest.mark.parametrize("n, rate, first", [(37, 0.3, 1), (10007, 0.02, 0), (2000, 0.5, 1), (15, 0.0, 0)])
+def test_folds_equal_sklearn_edge_cases(n, rate, first):
+    import warnings
+
+    y = (np.random.default_rng(n).random(n) < rate).astype(np.int8)
+    y[0] = first  # class numbering follows first appearance in sklearn
+    skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=2018)
+    want = np.empty(n, int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, (_, test) in enumerate(skf.split(np.zeros(n), y)):
+            want[test] = k
+    assert np.array_equal(proto.nasrec_folds(y), want)

@@ -1,7 +1,7 @@
 """BatchLoader: mini-batches from a cache with per-epoch block shuffling and disjoint DDP shards (data.md §4 R3).
 
 No per-row Python work: a batch is a handful of contiguous slices of the memory-mapped columns.
-Rows are cut into blocks of `block_rows`; each epoch permutes the blocks with (seed, epoch), and
+Rows are cut into blocks of `block_rows` (default batch/8, within 64..1024); each epoch permutes the blocks with (seed, epoch), and
 batch g of the epoch goes to rank g mod world_size, so every rank gets the same number of batches.
 """
 
@@ -25,7 +25,9 @@ class BatchLoader:
     def __init__(self, cache: Cache, split: str | list[str] | tuple[str, ...], batch_size: int, *,
                  shuffle: bool = True, seed: int = 0, rank: int = 0, world_size: int = 1,
                  drop_last: bool = True, pin_memory: bool = False, limit_rows: int | None = None,
-                 block_rows: int = 256) -> None:
+                 block_rows: int | None = None) -> None:
+        if block_rows is None:  # ~8 blocks per batch: few copies, still well mixed
+            block_rows = max(64, min(1024, batch_size // 8))
         if batch_size < 1 or block_rows < 1:
             raise ConfigError(f"batch_size and block_rows must be >= 1, got {batch_size}, {block_rows}")
         if not 0 <= rank < world_size:
@@ -100,6 +102,14 @@ class BatchLoader:
         dense = np.empty((n, p0.dense.shape[1]), dtype=np.float32)
         sparse = np.empty((n, p0.sparse.shape[1]), dtype=p0.sparse.dtype)
         o = 0
+        if len(self.parts) == 1:  # the common case: no split boundary to look up
+            for lo, hi in ranges:
+                m = hi - lo
+                label[o:o + m] = p0.label[lo:hi]
+                dense[o:o + m] = p0.dense[lo:hi]
+                sparse[o:o + m] = p0.sparse[lo:hi]
+                o += m
+            return Batch(torch.from_numpy(dense), torch.from_numpy(sparse), torch.from_numpy(label))
         for lo, hi in ranges:
             while lo < hi:  # a range may cross from one split into the next
                 j = int(np.searchsorted(self.offsets, lo, side="right")) - 1
