@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,14 +38,29 @@ ARGS = ["--population", "4", "--sample", "2", "--generations", "2", "--children"
         "--finetune-steps", "2", "--val-rows", "128", "--top-k", "3", "--no-progress"]
 
 
-def test_search_cli_writes_journal_and_best_then_resumes(tiny_run, capsys) -> None:
+def _saved_arch(path: Path, space: Any) -> str:
+    from recnas.space import arch_hash
+    from recnas.space import sample_arch
+    from recnas.space import save_architecture
+
+    arch = sample_arch(space, random.Random(7))
+    save_architecture(arch, path)
+    return arch_hash(arch)
+
+
+def test_search_cli_writes_journal_and_best_then_resumes(tiny_run, tmp_path, capsys) -> None:
     cache, run = tiny_run
-    argv = ["search", "--supernet", str(run), "--data", str(cache), "--out", str(run), *ARGS]
+    from recnas.train import load_supernet
+
+    known = _saved_arch(tmp_path / "known.json", load_supernet(run / "supernet.pt")[1]["space_obj"])
+    argv = ["search", "--supernet", str(run), "--data", str(cache), "--out", str(run), *ARGS,
+            "--enqueue", str(tmp_path / "known.json")]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "candidates: 8 complete, 0 failed" in out and "best: logloss" in out
     recs = Journal(run / "journal.jsonl").records()
     assert len(recs) == 8 and all(r.flops and r.params and r.seconds for r in recs)
+    assert recs[0].hash == known  # enqueued architectures are scored first
     best = json.loads((run / "best_architectures.json").read_text())
     losses = [a["values"]["logloss"] for a in best["architectures"]]
     assert len(losses) == 3 and losses == sorted(losses)
@@ -65,3 +82,9 @@ def test_search_cli_bad_input_is_one_line(tiny_run, tmp_path, capsys) -> None:
     assert main(["search", "--supernet", str(run), "--data", str(cache), "--out", str(tmp_path),
                  "--space", "full"]) == 2
     assert "does not match the supernet's space 'small'" in capsys.readouterr().err
+    from recnas.space import get_space
+
+    _saved_arch(tmp_path / "seven.json", get_space("small"))
+    assert main(["search", "--supernet", str(run), "--data", str(cache), "--out", str(tmp_path),
+                 "--enqueue", str(tmp_path / "seven.json")]) == 2
+    assert "seven.json: architecture has 7 blocks; space 'small' has 3" in capsys.readouterr().err

@@ -64,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, help="torch threads per worker (default cores/workers)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--enqueue", type=Path, action="append", metavar="ARCH_JSON",
+                        help="score this architecture first (repeatable; recnas or NASRec JSON)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,19 +77,8 @@ def run(args: argparse.Namespace) -> int:
             "`recnas synth`)"
         )
     space = _space(ckpt, args.space)
-    genome = Genome.for_space(space)
-    evo = RegularizedEvolution(
-        genome,
-        population=args.population,
-        sample=args.sample,
-        generations=args.generations,
-        children=args.children,
-    )
-    # random search gets the same number of candidates as the evolution would score
-    searcher: RegularizedEvolution | RandomSearch = (
-        evo if args.algo == "evolution" else RandomSearch(genome)
-    )
-    budget = args.budget if args.budget is not None else evo.budget
+    searcher, budget = _searcher(args, Genome.for_space(space))
+    enqueue = _enqueued(args, space)
     factory = SupernetScorerFactory(
         str(ckpt),
         str(args.data),
@@ -102,34 +93,42 @@ def run(args: argparse.Namespace) -> int:
     rd.root.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     if env_world_size() > 1:
-        res, is_main = _run_torchrun(args, searcher, factory, rd, budget)
+        res, is_main = _run_torchrun(args, searcher, factory, rd, budget, enqueue)
     else:
-        res, is_main = (
-            run_search(
-                searcher=searcher,
-                journal=Journal(rd.journal),
-                budget=budget,
-                seed=args.seed,
-                make_scorer=factory,
-                workers=args.workers,
-                progress=not args.no_progress,
-            ),
-            True,
-        )
+        res = run_search(searcher=searcher, journal=Journal(rd.journal), budget=budget,
+                         seed=args.seed, make_scorer=factory, workers=args.workers,
+                         enqueue=enqueue, progress=not args.no_progress)
+        is_main = True
     if is_main:
-        export_best(
-            rd.best,
-            res.records,
-            args.top_k,
-            extra={"space": space.name, "supernet": str(ckpt), "seed": args.seed},
-        )
+        extra = {"space": space.name, "supernet": str(ckpt), "seed": args.seed}
+        export_best(rd.best, res.records, args.top_k, extra=extra)
         _print_summary(res, rd, time.perf_counter() - t0)
     return 0
 
 
-def _run_torchrun(
-    args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory, rd: RunDir, budget: int
-) -> tuple[SearchResult, bool]:
+def _searcher(args: argparse.Namespace, genome: Genome) -> tuple[Any, int]:
+    """The searcher and its budget (random search defaults to the evolution's candidate count)."""
+    evo = RegularizedEvolution(genome, population=args.population, sample=args.sample,
+                               generations=args.generations, children=args.children)
+    searcher = evo if args.algo == "evolution" else RandomSearch(genome)
+    return searcher, args.budget if args.budget is not None else evo.budget
+
+
+def _enqueued(args: argparse.Namespace, space: Any) -> list[Any]:
+    """Architectures from --enqueue files (recnas or published NASRec JSON), scored first."""
+    from recnas.space import load_architecture
+
+    archs = []
+    for p in args.enqueue or ():
+        try:
+            archs.append(space.validate_arch(load_architecture(p)))
+        except ConfigError as e:
+            raise ConfigError(f"--enqueue {p}: {e}") from None
+    return archs
+
+
+def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory,
+                  rd: RunDir, budget: int, enqueue: list[Any]) -> tuple[SearchResult, bool]:
     """Under torchrun: every rank runs the same search and scores its share of each batch."""
     from recnas.distributed import init_distributed
     from recnas.distributed import shutdown_distributed
@@ -146,6 +145,7 @@ def _run_torchrun(
             journal=journal,
             budget=budget,
             seed=args.seed,
+            enqueue=enqueue,
             executor=ex,
             is_main=env.is_main,
             progress=env.is_main and not args.no_progress,
