@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"out": str(res.cache.path), "reused": res.reused, **s}))
         return 0
     r = s["rows"]
-    print(f"{'reused' if res.reused else 'wrote'} cache {res.cache.path} ({s['format']}, protocol {s['protocol']})")
+    verb = "reused" if res.reused else "wrote"
+    print(f"{verb} cache {res.cache.path} ({s['format']}, protocol {s['protocol']})")
     print(f"rows read {r['read']} = kept {r['kept']} + rejected {r['rejected']}")
     print(f"splits: train {r['train']}, val {r['val']}, test {r['test']}")
     if s["rejected_by_reason"]:

@@ -83,7 +83,8 @@ def _load(path: Path) -> np.ndarray:
     except ValueError:  # numpy cannot mmap a zero-row array
         return np.load(path)
     except FileNotFoundError:
-        raise DataError(f"{path}: missing cache column; delete the cache directory and prepare again") from None
+        raise DataError(f"{path}: missing cache column; delete the cache directory and prepare again") \
+            from None
 
 
 def open_cache(path: str | os.PathLike[str]) -> Cache:
@@ -126,7 +127,8 @@ class SplitWriter:
                                NpyWriter(root / s / "dense.npy", np.float32, (n, num_dense)),
                                NpyWriter(root / s / "sparse.npy", np.int32, (n, num_sparse))]
 
-    def write(self, split_ids: np.ndarray, label: np.ndarray, dense: np.ndarray, sparse: np.ndarray) -> None:
+    def write(self, split_ids: np.ndarray, label: np.ndarray, dense: np.ndarray,
+              sparse: np.ndarray) -> None:
         """Route each row to its split (ids 0/1/2; -1 = dropped), keeping file order."""
         for k, s in enumerate(SPLITS):
             sel = split_ids == k

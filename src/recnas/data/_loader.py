@@ -1,4 +1,4 @@
-"""BatchLoader: mini-batches from a cache with per-epoch block shuffling and disjoint DDP shards (data.md §4 R3).
+"""BatchLoader: cache mini-batches, block-shuffled per epoch, disjoint DDP shards (data.md §4 R3).
 
 No per-row Python work: a batch is a handful of contiguous slices of the memory-mapped columns.
 Rows are cut into blocks of `block_rows` (default batch/8, within 64..1024); each epoch permutes the blocks with (seed, epoch), and
@@ -32,7 +32,10 @@ class BatchLoader:
             raise ConfigError(f"batch_size and block_rows must be >= 1, got {batch_size}, {block_rows}")
         if not 0 <= rank < world_size:
             raise ConfigError(f"rank {rank} is outside 0..{world_size - 1} (world_size {world_size})")
-        names = ["train", "val"] if split == "trainval" else [split] if isinstance(split, str) else list(split)
+        if split == "trainval":
+            names = ["train", "val"]
+        else:
+            names = [split] if isinstance(split, str) else list(split)
         self.cache, self.splits = cache, tuple(names)
         self.parts: list[SplitArrays] = [cache.split(n) for n in names]
         self.offsets = np.cumsum([0] + [len(p) for p in self.parts])  # global row -> part

@@ -190,7 +190,8 @@ def build_cache(reader: Any, bad: BadRows, plan: FormatPlan, opts: PrepareOption
     t0 = time.perf_counter()
     src = bad.path
     hashing = opts.protocol != "vocab"
-    sizes = np.array([min(s.table_size, opts.cap) if opts.cap else s.table_size for s in plan.sparse], np.int64)
+    sizes = np.array([min(s.table_size, opts.cap) if opts.cap else s.table_size for s in plan.sparse],
+                     np.int64)
     nd, nf = len(plan.dense_names), len(plan.sparse)
     nb = nd if opts.dense_buckets else 0
     store = _TempRows(tmp, {"dense": (np.float32, nd), "sparse": (np.int32, nf)} if hashing else
@@ -201,7 +202,8 @@ def build_cache(reader: Any, bad: BadRows, plan: FormatPlan, opts: PrepareOption
         raise DataError(f"{src}: no data rows")
     bad.check_fraction(reader.rows_read, opts.max_bad_fraction)
     if len(label) == 0:
-        raise DataError(f"{src}: all {reader.rows_read} rows were rejected; first: {bad.first_examples()[:3]}")
+        raise DataError(f"{src}: all {reader.rows_read} rows were rejected; "
+                        f"first: {bad.first_examples()[:3]}")
     split = proto.assign_splits(label, protocol=opts.protocol, ratios=opts.ratios, shuffle=opts.shuffle,
                                 seed=opts.seed, reference_offbyone=opts.reference_offbyone)
     if opts.reference_offbyone and opts.protocol in ("nasrec", "vocab"):
@@ -266,7 +268,8 @@ def _pass1(reader: Any, bad: BadRows, store: _TempRows, *, sizes: np.ndarray | N
             bar.close()
 
 
-def _fit_vocab(store: _TempRows, split: np.ndarray, nf: int, opts: PrepareOptions) -> list[np.ndarray]:
+def _fit_vocab(store: _TempRows, split: np.ndarray, nf: int,
+               opts: PrepareOptions) -> list[np.ndarray]:
     """Vocabulary per field, fitted on train rows only (data.md §3)."""
     vb = proto.VocabBuilder(nf)
     start = 0

@@ -1,4 +1,4 @@
-"""Protocols: split assignment (NASRec folds, ratio) and encodings (hashing, vocabulary) (data.md §2, §3)."""
+"""Protocols: split assignment (NASRec folds, ratio), encodings (hashing, vocabulary) (data.md §2, §3)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ def nasrec_folds(labels: np.ndarray, *, seed: int = NASREC_SEED, n_splits: int =
     order = np.argsort(first, kind="stable")  # classes numbered by order of first appearance
     counts = np.array([int((y == classes[k]).sum()) for k in order], dtype=np.int64)
     if n < n_splits or np.all(counts < n_splits):
-        raise ConfigError(f"the nasrec protocol needs at least {n_splits} rows of some class, got {counts.tolist()}")
+        raise ConfigError(f"the nasrec protocol needs at least {n_splits} rows of some class, "
+                          f"got class counts {counts.tolist()}")
     # allocation[i, k]: rows of class k at positions i, i + n_splits, ... of the class-sorted labels
     starts = np.concatenate([[0], np.cumsum(counts)])
-    allocation = np.array([[_count_congruent(starts[k], starts[k + 1], i, n_splits) for k in range(len(counts))]
-                           for i in range(n_splits)])
+    allocation = np.array([[_count_congruent(starts[k], starts[k + 1], i, n_splits)
+                            for k in range(len(counts))] for i in range(n_splits)])
     rng = np.random.RandomState(seed)
     folds = np.empty(n, dtype=np.int8)
     for k, c in enumerate(order):
@@ -44,8 +45,9 @@ def _count_congruent(lo: int, hi: int, i: int, m: int) -> int:
     return upto(hi) - upto(lo)
 
 
-def assign_splits(labels: np.ndarray, *, protocol: str, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                  shuffle: bool = True, seed: int = NASREC_SEED, reference_offbyone: bool = False) -> np.ndarray:
+def assign_splits(labels: np.ndarray, *, protocol: str,
+                  ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), shuffle: bool = True,
+                  seed: int = NASREC_SEED, reference_offbyone: bool = False) -> np.ndarray:
     """Split id per row (0 train, 1 val, 2 test, -1 dropped); rows keep file order within a split.
 
     nasrec/vocab: folds 0-7 train, 8 val, 9 test. `reference_offbyone` reproduces the reference's

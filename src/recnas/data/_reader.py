@@ -245,14 +245,16 @@ class ChunkConverter:
         keep = ~rejected
         return RawChunk(label[keep], dense[keep], cats[keep])
 
-    def _parse_sparse(self, s: Any, batch: pa.RecordBatch, cats: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def _parse_sparse(self, s: Any, batch: pa.RecordBatch, cats: np.ndarray,
+                      j: int) -> tuple[np.ndarray, np.ndarray]:
         if s.kind == "hex32":
             return tc.parse_hex32(batch.column(s.source))
         if s.kind in ("int_mod", "auto"):
             col = batch.column(s.source)
             if pa.types.is_integer(col.type):
-                v = np.asarray(pc.fill_null(col, -1).to_numpy(), dtype=np.int64)
-                return np.where(v < 0, np.where(v == -1, -1, v % tc.MOD_P), v % tc.MOD_P), np.zeros(len(v), bool)
+                v = np.asarray(pc.fill_null(col, 0).to_numpy(), dtype=np.int64) % tc.MOD_P
+                null = np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
+                return np.where(null, -1, v), np.zeros(len(v), bool)  # Python-style %; null = missing
             return tc.parse_int_mod(col, hash_strings=s.kind == "auto")
         if s.kind in ("hour_of_day", "weekday"):
             return _hour_feature(batch.column(s.source), s.kind)
@@ -333,8 +335,9 @@ def _hour_feature(col: pa.Array, kind: str) -> tuple[np.ndarray, np.ndarray]:
     if kind == "hour_of_day":
         out = hh
     else:
-        ym = (yy + 30).astype("datetime64[Y]").astype("datetime64[M]") + np.clip(mm - 1, 0, 11).astype("timedelta64[M]")
-        days = ym.astype("datetime64[D]") + np.clip(dd - 1, 0, 30).astype("timedelta64[D]")
+        months = (yy + 30).astype("datetime64[Y]").astype("datetime64[M]")  # 20YY (epoch 1970)
+        months = months + np.clip(mm - 1, 0, 11).astype("timedelta64[M]")
+        days = months.astype("datetime64[D]") + np.clip(dd - 1, 0, 30).astype("timedelta64[D]")
         out = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
     out = np.where(missing | bad, -1, out).astype(np.int64)
     return out, bad

@@ -5,7 +5,8 @@ The hidden model (also in docs/data.md). Field j draws a category rank
 or is missing with probability m_j; the raw id is the bijection (r_j * A_j + B_j) mod 2^32.
 Every (field, rank) has a fixed pseudo-random scalar w_j(r) and vector e_j(r) in R^4 (unit variance,
 from a hash of seed, field and rank; a missing field contributes 0). Dense counts are lognormal
-integers x_i (some missing, one field with negatives), seen by the model as t_i = (ln(max(x_i,0)+1) - mu_i)/sigma_i.
+integers x_i (some missing, one field with negatives), seen by the model as
+t_i = (ln(max(x_i, 0) + 1) - mu_i) / sigma_i.
     logit = b + 0.45 sum_{j in L} w_j + 0.3 sum_{(a,c) in P} <e_a, e_c> + sum_i g_i t_i
               + 0.4 sum_{(i,j) in DX} t_i u_j(r_j) + 0.35 sum_{(a,c,d) in T} sum_k e_a[k] e_c[k] e_d[k]
 with L = 10 linear fields, P = 8 field pairs, DX = 3 dense x categorical pairs, T = 2 field triples
@@ -53,7 +54,8 @@ def _splitmix(z: np.ndarray) -> np.ndarray:
 def _latent(salt: int, ranks: np.ndarray) -> np.ndarray:
     """Fixed pseudo-random value in [-sqrt 3, sqrt 3] (unit variance) per rank; 0 for missing (-1)."""
     with np.errstate(over="ignore"):
-        z = _splitmix(ranks.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(salt & 0xFFFFFFFFFFFFFFFF))
+        z = ranks.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(salt & 0xFFFFFFFFFFFFFFFF)
+        z = _splitmix(z)
     u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return np.where(ranks < 0, 0.0, (2.0 * u - 1.0) * np.sqrt(3.0))
 
@@ -185,7 +187,8 @@ class SynthSource:
             return np.zeros((n, 0)), np.zeros((n, 0))
         if self.fmt == "kdd":
             depth = rng.integers(1, 4, n)
-            x = np.stack([1 + rng.geometric(0.6, n) - 1, depth, rng.integers(1, depth + 1)], 1).astype(np.float64)
+            impressions = rng.geometric(0.6, n)
+            x = np.stack([impressions, depth, rng.integers(1, depth + 1)], 1).astype(np.float64)
             mu, sd = np.array([0.4, 1.0, 0.8]), np.array([0.3, 0.4, 0.4])
         else:
             mu = np.linspace(0.5, 4.0, d)
@@ -209,7 +212,8 @@ class SynthSource:
 
     def _criteo(self, rng: np.random.Generator, start: int, ranks: np.ndarray, x: np.ndarray,
                 y: np.ndarray) -> pa.RecordBatch:
-        cols = [_dec(y)] + [_dec(np.nan_to_num(x[:, i]).astype(np.int64), np.isnan(x[:, i])) for i in range(13)]
+        cols = [_dec(y)]
+        cols += [_dec(np.nan_to_num(x[:, i]).astype(np.int64), np.isnan(x[:, i])) for i in range(13)]
         cols += [_hex8(_ids(ranks[:, j], self.model._salt(5, j))) for j in range(26)]
         names = ["label"] + [f"I{i}" for i in range(1, 14)] + [f"C{i}" for i in range(1, 27)]
         return pa.RecordBatch.from_arrays(cols, names)

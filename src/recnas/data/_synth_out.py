@@ -1,4 +1,4 @@
-"""Writing synthetic data: raw files in a benchmark format (`write_synth`) or a cache directly (`synth_cache`)."""
+"""Writing synthetic data: raw benchmark-format files (`write_synth`) or a cache directly (`synth_cache`)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fm
     out.parent.mkdir(parents=True, exist_ok=True)
     params = {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap, "positive_rate": positive_rate,
               "protocol": protocol, "cap": cap}
-    key = "synth-" + hashlib.sha256(json.dumps([CACHE_VERSION, params], sort_keys=True).encode()).hexdigest()[:24]
+    blob = json.dumps([CACHE_VERSION, params], sort_keys=True).encode()
+    key = "synth-" + hashlib.sha256(blob).hexdigest()[:24]
     if (out / "meta.json").is_file():
         try:
             if json.loads((out / "meta.json").read_text()).get("fingerprint") == key:
