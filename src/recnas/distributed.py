@@ -1,4 +1,5 @@
-"""torch.distributed plumbing for `torchrun`: environment set-up and gradient all-reduce (issue 7).
+"""torch.distributed plumbing for `torchrun` (environment set-up, gradient all-reduce) and the GPU
+input prefetch (issue 7; docs/scaling.md).
 
 The supernet changes its active parameters every step, so instead of wrapping the model in
 DistributedDataParallel (which must be told about unused parameters and rebuilds its buckets when
@@ -10,9 +11,13 @@ gradients and the collective calls line up.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
+from typing import Any
 from typing import Callable
 from typing import Iterable
+from typing import Iterator
 from typing import Sequence
 
 import torch
@@ -164,3 +169,58 @@ def broadcast_object(obj: object, env: DistEnv, src: int = 0) -> object:
     dist.broadcast_object_list(box, src=src)
     return box[0]
 
+
+
+class Prefetcher:
+    """Iterates a loader in a background thread, `depth` batches ahead of the training step.
+
+    Gathering a batch from the memory-mapped cache (and pinning it) then overlaps the GPU's work
+    on the previous step. `set_epoch` and `len` pass through, so the trainer's resume logic is
+    unchanged; an exception in the loader is raised in the consumer.
+    """
+
+    def __init__(self, loader: Iterable[Any], *, depth: int = 2) -> None:
+        self.loader, self.depth = loader, max(1, int(depth))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Pass the epoch to the wrapped loader (before iterating)."""
+        if hasattr(self.loader, "set_epoch"):
+            self.loader.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.loader)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[Any]:
+        q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=self.depth)
+        stop = threading.Event()
+        worker = threading.Thread(target=self._fill, args=(q, stop), daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, item = q.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item
+                yield item
+        finally:  # the consumer stopped early (or finished): release the thread
+            stop.set()
+            worker.join(timeout=10)
+
+    def _fill(self, q: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
+        def put(kind: str, item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    q.put((kind, item), timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        try:
+            for batch in self.loader:
+                if not put("batch", batch):
+                    return
+            put("end", None)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            put("error", e)

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     """Train and report where the checkpoint went."""
     from recnas.data import BatchLoader
     from recnas.data import open_cache
+    from recnas.distributed import Prefetcher
     from recnas.distributed import barrier
     from recnas.distributed import finish
     from recnas.distributed import grad_hook
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     loader = BatchLoader(cache, "train", rank_batch_size(bs, env), shuffle=False, seed=args.seed,
                          rank=env.rank, world_size=env.world_size, drop_last=True,
                          pin_memory=env.device != "cpu")
+    if env.device.startswith("cuda"):
+        loader = Prefetcher(loader)  # gather and pin the next batches while the GPU computes
     res = train_supernet(
         net, cache, space=space, strategy=args.strategy, epochs=args.epochs,
         max_steps=args.max_steps, batch_size=bs, lr=args.lr, full_path_steps=args.warmup_steps,
