@@ -182,6 +182,29 @@ def test_a_broken_scorer_stops_the_search(tmp_path: Path) -> None:
         _run(tmp_path, RandomSearch(arch_genome()), budget=30, score_fn=broken)
 
 
+def test_resume_mid_batch_keeps_duplicate_skips(tmp_path: Path) -> None:
+    def score(c):
+        return {"logloss": c / 10}
+
+    def searcher():
+        return RandomSearch(int_genome(12), retries=1)  # duplicates reach the loop
+
+    full = _run(tmp_path, searcher(), name="full.jsonl", budget=20, score_fn=score)
+    assert full.skipped > 0
+    calls = []
+
+    def interrupted(c):
+        calls.append(c)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return score(c)
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, searcher(), name="part.jsonl", budget=20, score_fn=interrupted)
+    res = _run(tmp_path, searcher(), name="part.jsonl", budget=20, score_fn=score)
+    assert [(r.hash, r.state) for r in res.records] == [(r.hash, r.state) for r in full.records]
+
+
 def test_resume_refuses_other_settings(tmp_path: Path) -> None:
     _run(tmp_path, _evolution(), budget=5)
     with pytest.raises(ConfigError, match="seed"):

@@ -89,15 +89,8 @@ def run_search(
         while len(history) < budget:
             end = min(searcher.sync_point(len(history)), budget)
             before = res.skipped
-            jobs = _propose_batch(
-                searcher,
-                journal if is_main else None,
-                history,
-                recorded,
-                end=end,
-                seed=seed,
-                res=res,
-            )
+            writer = journal if is_main else None
+            jobs = _propose_batch(searcher, writer, history, recorded, end=end, seed=seed, res=res)
             bar.update(res.skipped - before)
             for rec in executor.score(jobs):  # tell: results arrive in any order
                 history[rec.n] = rec
@@ -210,8 +203,9 @@ def _propose_batch(
                     journal.append(skipped_event(rec))
                 res.skipped += 1
         history.append(rec)
-        if rec.state == PENDING:
+        if rec.state != SKIPPED:  # journalled finished records count as known too
             known.add(rec.hash)
+        if rec.state == PENDING:
             jobs.append(rec)
     return jobs
 
