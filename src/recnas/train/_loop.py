@@ -163,6 +163,33 @@ def train(model: nn.Module, loader: Iterable[Batch], *, lr: float, steps: int | 
                 after_backward=after_backward, progress=progress and is_main, desc=desc)
 
 
+class _Window:
+    """Loss and throughput since the last log line, kept on the device until it is read."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.reset(time.perf_counter())
+
+    def reset(self, now: float) -> None:
+        """Start a new window at time `now`."""
+        self.loss, self.steps, self.samples, self.t = torch.zeros((), device=self.device), 0, 0, now
+
+    def add(self, loss: torch.Tensor, n: int) -> None:
+        """Account one step of `n` samples (no host sync)."""
+        self.loss += loss
+        self.steps, self.samples = self.steps + 1, self.samples + n
+
+    def close(self, step: int) -> tuple[float, float]:
+        """(mean loss, samples/s) of the window, then a new one; the loop's only host sync."""
+        now = time.perf_counter()
+        loss = float(self.loss.item()) / max(1, self.steps)
+        if not math.isfinite(loss):
+            raise RecnasError(f"training diverged at step {step}: mean loss {loss}")
+        rate = self.samples / max(now - self.t, 1e-9)
+        self.reset(now)
+        return loss, rate
+
+
 def _run(model: nn.Module, loader: Iterable[Batch], opt: torch.optim.Optimizer,
          trained: Sequence[nn.Parameter], st: _State, *, end: int, total: int, warm: int, lr: float,
          clip: float | None, path_fn: PathFn | None, seed: int, device: torch.device,
@@ -171,8 +198,7 @@ def _run(model: nn.Module, loader: Iterable[Batch], opt: torch.optim.Optimizer,
          after_backward: Callable[[Sequence[nn.Parameter]], None] | None, progress: bool,
          desc: str) -> TrainResult:
     model.train()
-    t0, samples, win_samples, win_t = time.perf_counter(), 0, 0, time.perf_counter()
-    loss_sum, win_steps, last_loss = torch.zeros((), device=device), 0, float("nan")
+    t0, samples, last_loss, win = time.perf_counter(), 0, float("nan"), _Window(device)
     bar = tqdm(total=total, initial=st.step, desc=desc, unit="step", disable=not progress,
                dynamic_ncols=True, leave=False)
     stream = _stream(loader, st.epoch, st.index)
@@ -181,28 +207,23 @@ def _run(model: nn.Module, loader: Iterable[Batch], opt: torch.optim.Optimizer,
         batch = batch.to(device, non_blocking=True)
         path = path_fn(st.step, path_rng(seed, st.step)) if path_fn is not None else None
         opt.zero_grad(set_to_none=True)
-        loss_sum += _forward_backward(model, batch, path, device)
+        loss = _forward_backward(model, batch, path, device)
         if after_backward is not None:
             after_backward(trained)  # e.g. the gradient all-reduce of a distributed run
         norm = clip_grad_norm(trained, clip) if clip else None
         set_lr(opt, lr_at(st.step, total=total, base_lr=lr, warmup=warm))
         opt.step()
         st.step, st.epoch, st.index = st.step + 1, epoch, index + 1
-        n = len(batch)
-        samples, win_samples, win_steps = samples + n, win_samples + n, win_steps + 1
+        samples += len(batch)
+        win.add(loss, len(batch))
         bar.update(1)
         if st.step % max(1, log_every) == 0 or st.step == end:
-            now = time.perf_counter()
-            last_loss = float(loss_sum.item()) / win_steps  # the only host sync, every log_every steps
-            if not math.isfinite(last_loss):
-                raise RecnasError(f"training diverged at step {st.step}: mean loss {last_loss}")
-            rate = win_samples / max(now - win_t, 1e-9)
+            last_loss, rate = win.close(st.step)
             metrics.write({"step": st.step, "epoch": epoch, "loss": last_loss,
                            "lr": lr_at(st.step - 1, total=total, base_lr=lr, warmup=warm),
                            "grad_norm": float(norm.item()) if norm is not None else None,
                            "samples_per_s": rate})
             bar.set_postfix(loss=f"{last_loss:.4f}", samples_s=f"{rate:,.0f}")
-            loss_sum, win_steps, win_samples, win_t = torch.zeros((), device=device), 0, 0, now
         if ckpt is not None and ckpt_every and st.step % ckpt_every == 0:
             _save(ckpt, model, opt, st, cfg, arch)
     bar.close()
