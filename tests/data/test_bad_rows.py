@@ -124,3 +124,11 @@ def test_avazu_line_numbers_count_the_header(shared_dir, tmp_path):
     assert s["rows"] == {**s["rows"], "read": 39, "kept": 37, "rejected": 2}
     assert [e.split(": ")[0].rsplit(":", 1)[1] for e in s["bad_examples"]] == ["5", "9"]
     assert "3 fields (expected 24)" in s["bad_examples"][0] and "field hour" in s["bad_examples"][1]
+
+
+def test_trimmed_trailing_empty_fields_are_wrong_field_count(criteo_file, tmp_path):
+    """Some copies of train.txt drop trailing empty fields (37-39 fields): rejected, never misaligned."""
+    lines = many_criteo_lines(30)
+    lines[2] = "\t".join(lines[2].split("\t")[:38])
+    s = _prep(criteo_file(lines), tmp_path)
+    assert s["rejected_by_reason"] == {"wrong_field_count": 1} and "38 fields (expected 40)" in s["bad_examples"][0]
