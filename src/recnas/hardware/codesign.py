@@ -33,25 +33,63 @@ def _scorer_settings(rd: RunDir) -> dict[str, Any]:
 
 
 def best_architecture(rd: RunDir) -> Any:
-    """The accuracy-only winner: rank 1 of the run's best_architectures.json."""
+    """The accuracy-only winner: the top-k winner, else rank 1 of best_architectures.json, else the journal's best."""
+    from recnas.search import Journal
+    from recnas.search import top_k
     from recnas.space import Architecture
 
-    if not rd.best.is_file():
-        raise RecnasError(f"{rd.best} is missing: run the accuracy search first (recnas run / recnas search)")
-    doc = json.loads(rd.best.read_text())
-    if not doc.get("architectures"):
-        raise RecnasError(f"{rd.best}: no architectures")
-    return Architecture.from_dict(doc["architectures"][0]["arch"])
+    summary = rd.topk / "summary.json"
+    if summary.is_file():
+        doc = json.loads(summary.read_text())
+        row = next((r for r in doc.get("candidates", []) if r.get("rank") == doc.get("winner")), None)
+        if row is not None:
+            return Architecture.from_dict(row["arch"])
+    if rd.best.is_file():
+        doc = json.loads(rd.best.read_text())
+        if doc.get("architectures"):
+            return Architecture.from_dict(doc["architectures"][0]["arch"])
+    if rd.journal.is_file():
+        top = top_k(Journal(rd.journal).records(), 1)
+        if top:
+            return Architecture.from_dict(top[0].arch)
+    raise RecnasError(f"{rd.root}: no accuracy-only winner (topk/summary.json, {rd.best.name} or a scored "
+                      f"{rd.journal.name}); run the accuracy search first")
+
+
+def mixed_precision_supernet(rd: RunDir, cache: Any, *, steps: int | None, seed: int, device: str,
+                             progress: bool) -> tuple[Any, dict[str, Any], int]:
+    """The run's supernet, trained on for `steps` more steps with random per-block bits (STE fake quant).
+
+    Checkpointed to pim/supernet_mp.pt, so a rerun resumes or reuses it. `steps` None: a quarter of the
+    supernet's own steps. Returns (supernet in eval mode, its config, steps).
+    """
+    from recnas.search.cosearch import enable_bits_sampling
+    from recnas.train import load_supernet
+    from recnas.train import train_supernet
+
+    net, scfg = load_supernet(rd.supernet, device=device)
+    steps = int(scfg.get("step", 0)) // 4 if steps is None else int(steps)
+    if steps <= 0:
+        return net, scfg, 0
+    handle = enable_bits_sampling(net, seed=seed)
+    try:
+        train_supernet(net, cache, space=scfg["space_obj"], epochs=10**6, max_steps=steps, batch_size=scfg.get("batch_size"),
+                       lr=0.04, full_path_steps=0, seed=seed, device=device, ckpt_path=rd.pim / "supernet_mp.pt",
+                       ckpt_every=max(1, steps // 4), progress=progress, log_every=max(1, steps // 4))
+    finally:
+        handle.remove()
+    return net.eval(), scfg, steps
 
 
 def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[str] | None = None,
                  budgets: dict[str, float] | None = None, population: int = 32, sample: int = 16,
                  generations: int = 24, children: int = 8, seed: int = 0, device: str = "cpu",
                  progress: bool = True, beta: float = 1.0, finetune_steps: int | None = None,
-                 val_rows: int | None = None) -> dict[str, Any]:
+                 val_rows: int | None = None, mp_steps: int | None = None) -> dict[str, Any]:
     """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison.
 
     Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows` are given.
+    The supernet is first trained on with random bits for `mp_steps` (see `mixed_precision_supernet`).
     """
     import torch
 
@@ -67,7 +105,6 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
     from recnas.search.cosearch import objective_keys
     from recnas.search.cosearch import uniform_candidate
     from recnas.train import CandidateScorer
-    from recnas.train import load_supernet
 
     rd = RunDir(run_dir)
     objectives = list(objective_keys(objectives or ["logloss", "energy", "latency"]))
@@ -75,8 +112,9 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
         raise RecnasError(f"{rd.root}: needs supernet.pt and data.json (run the supernet stage first)")
     best = best_architecture(rd)
     torch.manual_seed(seed)
-    net, scfg = load_supernet(rd.supernet, device=device)
     cache = open_cache(json.loads(rd.data_ref.read_text())["cache"])
+    net, scfg, mp = mixed_precision_supernet(rd, cache, steps=mp_steps, seed=seed, device=device,
+                                             progress=progress)
     st = _scorer_settings(rd)
     st.update({k: v for k, v in (("finetune_steps", finetune_steps), ("val_rows", val_rows)) if v is not None})
     val_rows = st["val_rows"] if st["val_rows"] is not None else int(cache.num_rows("val"))
@@ -93,7 +131,7 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
         "format": "recnas-cosearch-meta-v1", "mode": mode, "objectives": objectives,
         "budgets": dict(budgets or {}), "beta": beta if math.isfinite(beta) else "inf",
         "reference_hash": genome.hash(ref), "reference_n": 0, "schema": net.schema.to_dict(),
-        "hw_space": hw.to_dict(), "scorer": st, "seed": seed,
+        "hw_space": hw.to_dict(), "scorer": st, "seed": seed, "mixed_precision_steps": mp,
         "config": baseline_config().to_dict()})
     res = run_search(searcher=searcher, journal=Journal(rd.cosearch_journal),
                      budget=searcher.budget, seed=seed,
@@ -119,6 +157,9 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--children", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--mp-steps", type=int, help="mixed-precision supernet steps (default: 1/4 of its steps)")
+    p.add_argument("--finetune-steps", type=int, help="head fine-tune steps (default: the run's search setting)")
+    p.add_argument("--val-rows", type=int, help="val rows per score (default: the run's search setting)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -142,6 +183,7 @@ def run_search_command(args: argparse.Namespace) -> int:
     out = codesign_run(args.run_dir, mode=args.mode, objectives=args.objectives, budgets=budgets,
                        population=args.population, sample=args.sample, generations=args.generations,
                        children=args.children, seed=args.seed, device=args.device,
-                       progress=not args.no_progress, beta=args.beta)
+                       progress=not args.no_progress, beta=args.beta, mp_steps=args.mp_steps,
+                       finetune_steps=args.finetune_steps, val_rows=args.val_rows)
     print(json.dumps(out, indent=2, default=float))
     return 0
