@@ -143,6 +143,11 @@ def _allreduce_sparse(g: torch.Tensor, env: DistEnv) -> torch.Tensor:
     if dist.get_backend() == "gloo":
         dist.all_reduce(g)
         return g.coalesce()
+    return gather_sparse_sum(g, env)
+
+
+def gather_sparse_sum(g: torch.Tensor, env: DistEnv) -> torch.Tensor:
+    """Sum a coalesced sparse tensor over ranks by all-gathering its rows (NCCL has no sparse reduce)."""
     idx, val = g.indices(), g.values()
     n = torch.tensor([idx.shape[1]], device=idx.device)
     sizes = [torch.zeros_like(n) for _ in range(env.world_size)]

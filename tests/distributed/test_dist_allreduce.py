@@ -11,6 +11,7 @@ import torch.multiprocessing as mp
 
 from recnas.distributed import DistEnv
 from recnas.distributed import allreduce_gradients
+from recnas.distributed import gather_sparse_sum
 
 
 def _free_port() -> int:
@@ -27,11 +28,15 @@ def _worker(rank: int, port: int, out: str) -> None:
     torch.manual_seed(0)
     emb = torch.nn.Embedding(10, 3, sparse=True)
     lin = torch.nn.Linear(3, 1)
-    idx = torch.tensor([rank, 5, 7 + rank])
+    idx = torch.tensor([rank, 5, 7 + rank] + [9] * rank)
     lin(emb(idx)).sum().mul(rank + 1).backward()
-    allreduce_gradients([emb.weight, lin.weight, lin.bias], DistEnv(rank=rank, world_size=2))
-    torch.save({"emb": emb.weight.grad.to_dense(), "w": lin.weight.grad, "b": lin.bias.grad},
-               f"{out}.{rank}")
+    local = emb.weight.grad.coalesce()
+    env = DistEnv(rank=rank, world_size=2)
+    allreduce_gradients([emb.weight, lin.weight, lin.bias], env)
+    # the NCCL route for sparse gradients (all-gather of rows), exercised here on gloo
+    gathered = gather_sparse_sum(local, env).to_dense() / 2
+    torch.save({"emb": emb.weight.grad.to_dense(), "w": lin.weight.grad, "b": lin.bias.grad,
+                "emb_gathered": gathered}, f"{out}.{rank}")
     dist.destroy_process_group()
 
 
@@ -41,7 +46,7 @@ def _expected() -> dict[str, torch.Tensor]:
         torch.manual_seed(0)
         emb = torch.nn.Embedding(10, 3, sparse=True)
         lin = torch.nn.Linear(3, 1)
-        lin(emb(torch.tensor([rank, 5, 7 + rank]))).sum().mul(rank + 1).backward()
+        lin(emb(torch.tensor([rank, 5, 7 + rank] + [9] * rank))).sum().mul(rank + 1).backward()
         grads.append({"emb": emb.weight.grad.to_dense(), "w": lin.weight.grad, "b": lin.bias.grad})
     return {k: (grads[0][k] + grads[1][k]) / 2 for k in grads[0]}
 
@@ -54,6 +59,7 @@ def test_allreduce_averages_dense_and_sparse_grads(tmp_path) -> None:
         got = torch.load(f"{out}.{rank}", weights_only=True)
         for k in want:
             torch.testing.assert_close(got[k], want[k])
+        torch.testing.assert_close(got["emb_gathered"], want["emb"])
 
 
 def test_single_process_is_noop() -> None:
