@@ -66,8 +66,12 @@ def test_search_cli_writes_journal_and_best_then_resumes(tiny_run, tmp_path, cap
     assert len(losses) == 3 and losses == sorted(losses)
     assert losses[0] == min(r.values["logloss"] for r in recs)
     assert best["space"] == "small" and best["architectures"][0]["arch"]["blocks"]
-    assert main(argv) == 0  # resume: nothing left to score
-    assert "(0 scored in this run" in capsys.readouterr().out
+    with open(run / "journal.jsonl", "ab") as f:
+        f.write(b'{"event":"started","n":8,"ha')  # as if killed mid-write
+    with pytest.warns(UserWarning, match="torn last line"):
+        assert main(argv) == 0  # resume: nothing left to score
+    out = capsys.readouterr().out
+    assert "(0 scored in this run" in out and "dropped 1 torn last line" in out
     assert Journal(run / "journal.jsonl").records() == recs
 
 

@@ -203,5 +203,7 @@ def _print_summary(res: SearchResult, rd: RunDir, seconds: float) -> None:
             f", {b.flops / 1e6:.3f} MFLOPs" if b.flops is not None else ""
         )
         print(f"best: logloss {b.values['logloss']:.5f}{extra}, hash {b.hash} (candidate {b.n})")
+    if res.torn_lines:
+        print(f"journal: dropped {res.torn_lines} torn last line(s) left by an interrupted run")
     print(f"journal: {rd.journal}")
     print(f"best architectures: {rd.best}")
