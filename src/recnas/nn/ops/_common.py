@@ -59,13 +59,18 @@ def dp_items(width: int) -> int:
 
 
 def take_cols(w: torch.Tensor, cols: Segments | None) -> torch.Tensor:
-    """Columns `cols` of `w` concatenated in order (a view when there is one segment)."""
+    """Columns `cols` of `w` concatenated in order (a view when there is one segment).
+
+    Several segments use one index_select: its backward scatters into a single full-size gradient,
+    where a cat of slices would allocate one full-size zero gradient per segment (2x slower measured).
+    """
     if cols is None:
         return w
     if len(cols) == 1:
         a, n = cols[0]
         return w[:, a:a + n]
-    return torch.cat([w[:, a:a + n] for a, n in cols], dim=1)
+    idx = torch.cat([torch.arange(a, a + n) for a, n in cols])
+    return w.index_select(1, idx.to(w.device, non_blocking=True))
 
 
 def merge_segments(segs: Sequence[tuple[int, int]]) -> Segments:
