@@ -48,11 +48,13 @@ def _run(tmp_path: Path, searcher, *, name: str = "journal.jsonl", seed: int = 0
 
 
 def test_evolution_invariants(tmp_path: Path) -> None:
+    G = 25  # noqa: N806 - over 20 generations, so children of early generations get 2 mutations
     spy = Spy(arch_genome())
-    evo = _evolution(spy.genome)
+    evo = RegularizedEvolution(spy.genome, population=P, sample=S, generations=G, children=C)
     res = _run(tmp_path, evo)
     recs = res.records
     assert len(recs) == P + G * C == evo.budget and res.counts["COMPLETE"] == len(recs)
+    assert [num_mutations(g, G) for g in (0, 5, 6, 24)] == [2, 2, 1, 1]
     assert len({r.hash for r in recs}) == len(recs)  # dedup against everything scored
     calls = iter(spy.calls)
     redraws = 0
