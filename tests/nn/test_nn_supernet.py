@@ -97,6 +97,16 @@ def fresh(full_net: Supernet) -> Supernet:
     return full_net
 
 
+def test_true_width_paths_equal_standalone(fresh: Supernet) -> None:
+    """Slicing equivalence at the space's true widths (up to 1024, k = 45)."""
+    rng = random.Random(11)
+    dense, sparse = _batch()
+    for arch in [sample_arch(get_space("full"), rng) for _ in range(3)]:
+        model = inherit_weights(build_model(arch, SCHEMA), fresh, arch)
+        with torch.no_grad():
+            assert torch.allclose(model(dense, sparse), fresh(dense, sparse, arch), atol=1e-5, rtol=1e-5)
+
+
 def _chain(ops: list[tuple[str, str]], *, d: int = 64, s: int = 32) -> Architecture:
     blocks = [Block((k - 1,), (k - 1,), k - 1, 0, (do,), (so,), d, s, d2s=False, fm=False)
               for k, (do, so) in enumerate(ops, 1)]
