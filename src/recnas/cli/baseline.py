@@ -19,15 +19,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="prepared cache directory")
     parser.add_argument("--out", type=Path, help="output folder")
     parser.add_argument("--preset", help="named preset (default: the paper's; see --list)")
-    parser.add_argument("--splits", default="train", help="training splits, comma-separated (default train)")
+    parser.add_argument(
+        "--splits", default="train", help="training splits, comma-separated (default train)"
+    )
     parser.add_argument("--no-test", action="store_true", help="skip the one evaluation on test")
-    parser.add_argument("--epochs", type=int, default=1, help="epochs; the best on val is kept (default 1)")
+    parser.add_argument(
+        "--epochs", type=int, default=1, help="epochs; the best on val is kept (default 1)"
+    )
     parser.add_argument("--lr", type=float, help="Adagrad rate (default 0.12, method.md §7)")
     parser.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
     parser.add_argument("--max-steps", type=int, help="cap the number of steps")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--list", action="store_true", help="list the baselines and their presets, then exit")
+    parser.add_argument(
+        "--list", action="store_true", help="list the baselines and their presets, then exit"
+    )
 
 
 def _list() -> int:
@@ -54,13 +60,36 @@ def run(args: argparse.Namespace) -> int:
     from recnas.nn.baselines import train_baseline
 
     splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
-    m = train_baseline(args.model, open_cache(args.data), out_dir=args.out, preset=args.preset,
-                       splits=splits, eval_split=None if "val" in splits else "val",
-                       test=not args.no_test, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                       seed=args.seed, max_steps=args.max_steps, device=args.device)
+    m = train_baseline(
+        args.model,
+        open_cache(args.data),
+        out_dir=args.out,
+        preset=args.preset,
+        splits=splits,
+        eval_split=None if "val" in splits else "val",
+        test=not args.no_test,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        device=args.device,
+    )
     test = m.get("test") or {}
-    print(json.dumps({"model": m["model"], "evaluated_on": m.get("evaluated_on"), "logloss": m.get("logloss"),
-                      "auc": m.get("auc"), "test_logloss": test.get("logloss"), "test_auc": test.get("auc"),
-                      "flops": m["flops"], "params": m["params"], "wall_seconds": m["wall_seconds"],
-                      "out": str(args.out)}))
+    print(
+        json.dumps(
+            {
+                "model": m["model"],
+                "evaluated_on": m.get("evaluated_on"),
+                "logloss": m.get("logloss"),
+                "auc": m.get("auc"),
+                "test_logloss": test.get("logloss"),
+                "test_auc": test.get("auc"),
+                "flops": m["flops"],
+                "params": m["params"],
+                "wall_seconds": m["wall_seconds"],
+                "out": str(args.out),
+            }
+        )
+    )
     return 0

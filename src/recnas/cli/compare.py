@@ -14,10 +14,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from recnas.nn.baselines._compare import DEFAULT_PRESET
 
     parser.add_argument("run", type=Path, help="run directory (holds data.json and metrics.json)")
-    parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                        help=f"comma-separated baselines (default {','.join(DEFAULT_MODELS)})")
-    parser.add_argument("--preset", default=DEFAULT_PRESET,
-                        help=f"preset for every model: small (default, fast) or paper")
+    parser.add_argument(
+        "--models",
+        default=",".join(DEFAULT_MODELS),
+        help=f"comma-separated baselines (default {','.join(DEFAULT_MODELS)})",
+    )
+    parser.add_argument(
+        "--preset",
+        default=DEFAULT_PRESET,
+        help="preset for every model: small (default, fast) or paper",
+    )
     parser.add_argument("--epochs", type=int, help="default: the run's final.epochs")
     parser.add_argument("--max-steps", type=int, help="default: the run's final.max_steps")
     parser.add_argument("--lr", type=float, help="default: the searched model's final lr")
@@ -31,8 +37,16 @@ def run(args: argparse.Namespace) -> int:
     from recnas.nn.baselines import compare_run
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    out = compare_run(args.run, models=models, preset=args.preset, epochs=args.epochs,
-                      max_steps=args.max_steps, lr=args.lr, batch_size=args.batch_size, seed=args.seed,
-                      device=args.device)
+    out = compare_run(
+        args.run,
+        models=models,
+        preset=args.preset,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        device=args.device,
+    )
     print(Path(out["table"]).read_text())
     return 0

@@ -7,8 +7,9 @@ import torch
 from recnas.data.batch import Batch
 from recnas.data.schema import FeatureSchema
 
-SCHEMA = FeatureSchema(("d0", "d1"), ("c0", "c1", "c2", "c3"), (12, 12, 12, 12), embed_dim=8,
-                       name="planted")
+SCHEMA = FeatureSchema(
+    ("d0", "d1"), ("c0", "c1", "c2", "c3"), (12, 12, 12, 12), embed_dim=8, name="planted"
+)
 
 
 def planted(n: int, *, seed: int) -> Batch:
@@ -56,11 +57,15 @@ class MemCache:
         return len(self.splits[split])
 
 
-def mem_loader(cache: MemCache, splits, batch_size: int, *, shuffle: bool, seed: int,
-               drop_last: bool) -> ListLoader:
+def mem_loader(
+    cache: MemCache, splits, batch_size: int, *, shuffle: bool, seed: int, drop_last: bool
+) -> ListLoader:
     """make_loader stand-in over MemCache (splits concatenated in the given order)."""
     names = [splits] if isinstance(splits, str) else list(splits)
     parts = [cache.splits[n] for n in names]
-    data = Batch(torch.cat([p.dense for p in parts]), torch.cat([p.sparse for p in parts]),
-                 torch.cat([p.label for p in parts]))
+    data = Batch(
+        torch.cat([p.dense for p in parts]),
+        torch.cat([p.sparse for p in parts]),
+        torch.cat([p.label for p in parts]),
+    )
     return ListLoader(data, batch_size, drop_last=drop_last)

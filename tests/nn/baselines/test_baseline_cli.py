@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,14 +16,30 @@ from recnas.cli.main import main
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from recnas.data import synth_cache
 
-    return Path(synth_cache(tmp_path_factory.mktemp("bl") / "cache", rows=4000, seed=3, table_cap=500))
+    return Path(
+        synth_cache(tmp_path_factory.mktemp("bl") / "cache", rows=4000, seed=3, table_cap=500)
+    )
 
 
 def test_baseline_cli_writes_metrics(synth: Path, tmp_path: Path) -> None:
     out = tmp_path / "fm"
-    cmd = [sys.executable, "-m", "recnas", "baseline", "--model", "FM", "--data", str(synth), "--out",
-           str(out), "--max-steps", "3", "--batch-size", "256"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    cmd = [
+        sys.executable,
+        "-m",
+        "recnas",
+        "baseline",
+        "--model",
+        "FM",
+        "--data",
+        str(synth),
+        "--out",
+        str(out),
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "256",
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     printed = json.loads(res.stdout.strip().splitlines()[-1])
     m = json.loads((out / "metrics.json").read_text())
@@ -31,20 +47,24 @@ def test_baseline_cli_writes_metrics(synth: Path, tmp_path: Path) -> None:
     assert m["evaluated_on"] == "val" and m["test"]["rows"] > 0 and 0.0 < m["auc"] < 1.0
 
 
-def test_baseline_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str], synth: Path,
-                                          tmp_path: Path) -> None:
+def test_baseline_cli_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], synth: Path, tmp_path: Path
+) -> None:
     assert main(["baseline", "--model", "nope", "--data", str(synth), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "valid names" in err and "dlrm" in err
 
 
-def test_compare_cli_writes_report_fragment(synth: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_cli_writes_report_fragment(
+    synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = tmp_path / "run"
     run.mkdir()
     (run / "data.json").write_text(json.dumps({"cache": str(synth)}))
     assert main(["compare", str(run), "--models", "lr,dlrm", "--max-steps", "2"]) == 0
     text = (run / "report_sections" / "50_baselines.md").read_text()
-    assert "| LR | small |" in text and "| DLRM | small |" in text and "BARS" in text  # Criteo-named
+    assert (
+        "| LR | small |" in text and "| DLRM | small |" in text and "BARS" in text
+    )  # Criteo-named
     assert text in capsys.readouterr().out
     assert json.loads((run / "baselines" / "dlrm.json").read_text())["steps"] == 2

@@ -32,23 +32,39 @@ def cache(monkeypatch: pytest.MonkeyPatch) -> MemCache:
 
 
 def test_train_baseline_selects_on_val_and_tests_once(cache: MemCache, tmp_path: Path) -> None:
-    m = train_baseline("dlrm", cache, out_dir=tmp_path, preset="small", epochs=3, batch_size=64,
-                       progress=False)
+    m = train_baseline(
+        "dlrm", cache, out_dir=tmp_path, preset="small", epochs=3, batch_size=64, progress=False
+    )
     assert len(m["val_by_epoch"]) == 3 and m["steps"] == 48
     best = min(m["val_by_epoch"], key=lambda r: r["logloss"])
     assert m["best_epoch"] == best["epoch"] and m["val"]["logloss"] == best["logloss"]
-    assert m["evaluated_on"] == "val" and m["logloss"] == best["logloss"] and m["test"]["rows"] == 512
+    assert (
+        m["evaluated_on"] == "val" and m["logloss"] == best["logloss"] and m["test"]["rows"] == 512
+    )
     cost = flop_count("dlrm", cache.schema, "small")
     assert (m["flops"], m["params"]) == (cost.flops, cost.params)
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    for key in ("logloss", "auc", "flops", "macs", "params", "train_seconds", "wall_seconds",
-                "samples_per_s", "settings", "test", "val"):
+    for key in (
+        "logloss",
+        "auc",
+        "flops",
+        "macs",
+        "params",
+        "train_seconds",
+        "wall_seconds",
+        "samples_per_s",
+        "settings",
+        "test",
+        "val",
+    ):
         assert key in saved
     assert m["test"]["auc"] > 0.7  # the planted interaction is learnt within three short epochs
 
 
-def test_finished_run_is_reused_and_changed_settings_retrain(cache: MemCache, tmp_path: Path) -> None:
-    kw = dict(out_dir=tmp_path, preset="small", batch_size=256, progress=False)
+def test_finished_run_is_reused_and_changed_settings_retrain(
+    cache: MemCache, tmp_path: Path
+) -> None:
+    kw = {"out_dir": tmp_path, "preset": "small", "batch_size": 256, "progress": False}
     a = train_baseline("fm", cache, **kw)
     b = train_baseline("fm", cache, **kw)
     assert a == b  # returned from metrics.json, no retraining
@@ -57,7 +73,7 @@ def test_finished_run_is_reused_and_changed_settings_retrain(cache: MemCache, tm
 
 
 def test_same_seed_same_result(cache: MemCache, tmp_path: Path) -> None:
-    kw = dict(preset="small", batch_size=128, max_steps=5, progress=False)
+    kw = {"preset": "small", "batch_size": 128, "max_steps": 5, "progress": False}
     a = train_baseline("deepfm", cache, out_dir=tmp_path / "a", **kw)
     b = train_baseline("deepfm", cache, out_dir=tmp_path / "b", **kw)
     assert a["test"] == b["test"] and a["val"] == b["val"]
@@ -75,14 +91,27 @@ def _run_dir(tmp_path: Path, *, searched: bool) -> RunDir:
     rd.root.mkdir()
     rd.data_ref.write_text(json.dumps({"cache": str(tmp_path / "cache")}))
     if searched:
-        rd.metrics.write_text(json.dumps({"searched": {
-            "test_logloss": 0.30, "test_auc": 0.95, "flops": 123456, "params": 4321,
-            "train_seconds": 9.5, "lr": 0.1, "batch": 128}}))
+        rd.metrics.write_text(
+            json.dumps(
+                {
+                    "searched": {
+                        "test_logloss": 0.30,
+                        "test_auc": 0.95,
+                        "flops": 123456,
+                        "params": 4321,
+                        "train_seconds": 9.5,
+                        "lr": 0.1,
+                        "batch": 128,
+                    }
+                }
+            )
+        )
     return rd
 
 
-def test_compare_run_writes_table_and_json(cache: MemCache, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_run_writes_table_and_json(
+    cache: MemCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import recnas.data
 
     monkeypatch.setattr(recnas.data, "open_cache", lambda path: cache, raising=False)
@@ -95,13 +124,16 @@ def test_compare_run_writes_table_and_json(cache: MemCache, tmp_path: Path,
         assert m["settings"]["splits"] == ["train", "val"] and m["settings"]["lr"] == 0.1
         assert m["settings"]["batch_size"] == 128 and m["evaluated_on"] == "test"
     text = (rd.root / "report_sections" / "50_baselines.md").read_text()
-    assert "| **NASRec searched (this run)** | - | 0.3000 | 0.9500 | 0.123 | 4,321 | 9.5 | - |" in text
+    assert (
+        "| **NASRec searched (this run)** | - | 0.3000 | 0.9500 | 0.123 | 4,321 | 9.5 | - |" in text
+    )
     assert text.count("\n| ") == 4  # header + searched + two baselines
     assert "BARS" not in text  # the dataset is not Criteo
 
 
-def test_compare_run_without_data_ref_or_with_unknown_model(tmp_path: Path, cache: MemCache,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_run_without_data_ref_or_with_unknown_model(
+    tmp_path: Path, cache: MemCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import recnas.data
 
     with pytest.raises(RecnasError, match="data.json"):
@@ -114,12 +146,38 @@ def test_compare_run_without_data_ref_or_with_unknown_model(tmp_path: Path, cach
 
 
 def test_comparison_table_sorts_and_computes_gaps() -> None:
-    rows = [{"name": "dlrm", "title": "DLRM", "preset": "small", "test_logloss": 0.45, "test_auc": 0.78,
-             "flops": 2_000_000, "params": 10, "seconds": 3.0},
-            {"name": "searched", "title": "S", "preset": "-", "test_logloss": 0.44, "test_auc": 0.79,
-             "flops": None, "params": None, "seconds": None},
-            {"name": "lr", "title": "LR", "preset": "small", "test_logloss": 0.47, "test_auc": 0.75,
-             "flops": 26, "params": 5, "seconds": 1.0}]
+    rows = [
+        {
+            "name": "dlrm",
+            "title": "DLRM",
+            "preset": "small",
+            "test_logloss": 0.45,
+            "test_auc": 0.78,
+            "flops": 2_000_000,
+            "params": 10,
+            "seconds": 3.0,
+        },
+        {
+            "name": "searched",
+            "title": "S",
+            "preset": "-",
+            "test_logloss": 0.44,
+            "test_auc": 0.79,
+            "flops": None,
+            "params": None,
+            "seconds": None,
+        },
+        {
+            "name": "lr",
+            "title": "LR",
+            "preset": "small",
+            "test_logloss": 0.47,
+            "test_auc": 0.75,
+            "flops": 26,
+            "params": 5,
+            "seconds": 1.0,
+        },
+    ]
     lines = comparison_table(rows, bars=True).splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| **S**", "| DLRM", "| LR"]
     assert "+0.0100" in lines[3] and "+0.0300" in lines[4] and "n/a" in lines[2]

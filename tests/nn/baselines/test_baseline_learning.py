@@ -18,8 +18,16 @@ from _baseline_data import planted
 def _fit_auc(name: str) -> float:
     torch.manual_seed(0)
     model = create_baseline(name, SCHEMA, "small")
-    train(model, ListLoader(planted(3072, seed=1), 128), lr=0.1, epochs=4, warmup=0.05, seed=0,
-          progress=False, log_every=1000)
+    train(
+        model,
+        ListLoader(planted(3072, seed=1), 128),
+        lr=0.1,
+        epochs=4,
+        warmup=0.05,
+        seed=0,
+        progress=False,
+        log_every=1000,
+    )
     model.eval()
     res = evaluate(lambda b: model(b.dense, b.sparse), ListLoader(planted(2048, seed=2), 512))
     return float(res["auc"])

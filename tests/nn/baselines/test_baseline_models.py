@@ -24,11 +24,23 @@ from recnas.nn.baselines.dlrm import dot_interaction
 from recnas.nn.baselines.xdeepfm import CIN
 from recnas.nn.baselines.xdeepfm import XDeepFMPreset
 
-EXPECTED = {"lr", "fm", "dnn", "wide_deep", "deepfm", "dcnv2", "dcnv2_parallel", "xdeepfm",
-            "autoint_plus", "dlrm"}
+EXPECTED = {
+    "lr",
+    "fm",
+    "dnn",
+    "wide_deep",
+    "deepfm",
+    "dcnv2",
+    "dcnv2_parallel",
+    "xdeepfm",
+    "autoint_plus",
+    "dlrm",
+}
 # with dense features (D0 = 3) and without (D0 = 0): both input paths of every model
 SCHEMAS = {
-    "dense": FeatureSchema(("a", "b", "c"), ("f1", "f2", "f3", "f4", "f5"), (7, 11, 3, 20, 5), embed_dim=8),
+    "dense": FeatureSchema(
+        ("a", "b", "c"), ("f1", "f2", "f3", "f4", "f5"), (7, 11, 3, 20, 5), embed_dim=8
+    ),
     "nodense": FeatureSchema((), ("f1", "f2", "f3", "f4"), (7, 11, 3, 20), embed_dim=8),
 }
 CASES = [(n, p, s) for n in sorted(EXPECTED) for p in ("paper", "small") for s in SCHEMAS]
@@ -85,8 +97,9 @@ def test_forward_backward(name: str) -> None:
 def test_dlrm_interaction_matches_direct_formula() -> None:
     t = torch.randn(3, 5, 4)
     got = dot_interaction(t)
-    want = torch.stack([torch.stack([t[b, i] @ t[b, j] for i in range(5) for j in range(i)])
-                        for b in range(3)])
+    want = torch.stack(
+        [torch.stack([t[b, i] @ t[b, j] for i in range(5) for j in range(i)]) for b in range(3)]
+    )
     assert got.shape == (3, 10)
     torch.testing.assert_close(got, want)
 
@@ -162,7 +175,9 @@ def test_unknown_preset_and_fields_are_errors() -> None:
     with pytest.raises(ConfigError, match="unknown preset fields"):
         resolve_preset("deepfm", "paper", {"widths": (3,)})
     with pytest.raises(ConfigError, match="structure"):
-        create_baseline("dcnv2", SCHEMAS["dense"], resolve_preset("dcnv2", None, {"structure": "x"}))
+        create_baseline(
+            "dcnv2", SCHEMAS["dense"], resolve_preset("dcnv2", None, {"structure": "x"})
+        )
 
 
 def test_aliases_and_overrides() -> None:
@@ -182,7 +197,9 @@ def test_paper_presets_match_published_shapes() -> None:
     criteo = reference_schema("criteo", cap=100)
     dlrm = create_baseline("dlrm", criteo)
     # 13-512-256-64-16 bottom, 16 + 27*26/2 = 367 -> 512-256-1 top (the reference's Kaggle run)
-    widths = [m.out_features for m in itertools.chain(dlrm.bottom, dlrm.top) if hasattr(m, "out_features")]
+    widths = [
+        m.out_features for m in itertools.chain(dlrm.bottom, dlrm.top) if hasattr(m, "out_features")
+    ]
     assert widths == [512, 256, 64, 16, 512, 256] and dlrm.top[0].in_features == 367
     deepfm = resolve_preset("deepfm", "paper")
     assert deepfm.hidden == (400, 400, 400) and deepfm.dropout == 0.5

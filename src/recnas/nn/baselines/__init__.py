@@ -18,8 +18,8 @@ from recnas.nn.baselines import wide_deep as _wide_deep  # noqa: F401
 from recnas.nn.baselines import xdeepfm as _xdeepfm  # noqa: F401
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._compare import DEFAULT_MODELS
-from recnas.nn.baselines._compare import comparison_table
 from recnas.nn.baselines._compare import compare_run
+from recnas.nn.baselines._compare import comparison_table
 from recnas.nn.baselines._harness import train_baseline
 from recnas.nn.baselines._registry import BaselineSpec
 from recnas.nn.baselines._registry import create_baseline
@@ -30,6 +30,18 @@ from recnas.nn.baselines._registry import list_presets
 from recnas.nn.baselines._registry import param_count
 from recnas.nn.baselines._registry import resolve_preset
 
-__all__ = ["DEFAULT_MODELS", "BaselineCost", "BaselineSpec", "compare_run", "comparison_table",
-           "create_baseline", "flop_count", "get_baseline", "list_baselines", "list_presets",
-           "param_count", "resolve_preset", "train_baseline"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "BaselineCost",
+    "BaselineSpec",
+    "compare_run",
+    "comparison_table",
+    "create_baseline",
+    "flop_count",
+    "get_baseline",
+    "list_baselines",
+    "list_presets",
+    "param_count",
+    "resolve_preset",
+    "train_baseline",
+]

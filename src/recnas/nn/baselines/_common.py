@@ -6,10 +6,10 @@ Dense features: models without a dense path of their own see the (already log-tr
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+import dataclasses
 from typing import Any
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -38,8 +38,12 @@ class BaselineCost:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"macs": self.macs, "flops": self.flops, "params": self.params,
-                "embedding_params": self.embedding_params}
+        return {
+            "macs": self.macs,
+            "flops": self.flops,
+            "params": self.params,
+            "embedding_params": self.embedding_params,
+        }
 
 
 class Tally:
@@ -109,7 +113,9 @@ class FieldInputs(nn.Module):
     def __init__(self, schema: FeatureSchema) -> None:
         super().__init__()
         self.embedding = Embeddings(schema, sparse_grad=True)
-        self.dense_proj = nn.Linear(schema.num_dense, schema.embed_dim) if schema.num_dense else None
+        self.dense_proj = (
+            nn.Linear(schema.num_dense, schema.embed_dim) if schema.num_dense else None
+        )
         self.num_fields = num_fields(schema)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:

@@ -7,10 +7,10 @@ same trainer, lr, batch, epochs and step cap as the searched model, and is teste
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import json
 from pathlib import Path
 from typing import Any
-from typing import Sequence
 
 from recnas.errors import RecnasError
 from recnas.nn.baselines._harness import BASELINE_LR
@@ -20,14 +20,23 @@ from recnas.runs import RunDir
 from recnas.runs import atomic_write_json
 from recnas.runs import atomic_write_text
 
-DEFAULT_MODELS = ("lr", "fm", "dnn", "deepfm", "dcnv2", "dlrm")
-DEFAULT_PRESET = "small"  # a demo run must finish its baselines in minutes on 2 cores; "paper" for real data
+DEFAULT_MODELS = ("lr", "fm", "deepfm", "dcnv2", "dlrm")
+DEFAULT_PRESET = (
+    "small"  # a demo run must finish its baselines in minutes on 2 cores; "paper" for real data
+)
 SECTION = "50_baselines.md"
 # BARS-CTR Criteo_x4_001 test AUC / log loss (data.md §3.1): another split and recipe, for orientation only
-BARS_CRITEO_X4 = {"lr": (0.7934, 0.4568), "fm": (0.8086, 0.4431), "dnn": (0.8140, 0.4380),
-                  "wide_deep": (0.8142, 0.4377), "deepfm": (0.8143, 0.4376), "dcnv2": (0.8145, 0.4376),
-                  "dcnv2_parallel": (0.8145, 0.4376), "xdeepfm": (0.8143, 0.4376),
-                  "autoint_plus": (0.8132, 0.4390)}
+BARS_CRITEO_X4 = {
+    "lr": (0.7934, 0.4568),
+    "fm": (0.8086, 0.4431),
+    "dnn": (0.8140, 0.4380),
+    "wide_deep": (0.8142, 0.4377),
+    "deepfm": (0.8143, 0.4376),
+    "dcnv2": (0.8145, 0.4376),
+    "dcnv2_parallel": (0.8145, 0.4376),
+    "xdeepfm": (0.8143, 0.4376),
+    "autoint_plus": (0.8132, 0.4390),
+}
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -55,18 +64,33 @@ def searched_row(rd: RunDir) -> dict[str, Any] | None:
     s = (doc or {}).get("searched")
     if not s:
         return None
-    return {"name": "searched", "title": "NASRec searched (this run)", "preset": "-",
-            "test_logloss": s.get("test_logloss"), "test_auc": s.get("test_auc"), "flops": s.get("flops"),
-            "params": s.get("params"), "seconds": s.get("train_seconds"),
-            "lr": s.get("lr"), "batch": s.get("batch")}
+    return {
+        "name": "searched",
+        "title": "NASRec searched (this run)",
+        "preset": "-",
+        "test_logloss": s.get("test_logloss"),
+        "test_auc": s.get("test_auc"),
+        "flops": s.get("flops"),
+        "params": s.get("params"),
+        "seconds": s.get("train_seconds"),
+        "lr": s.get("lr"),
+        "batch": s.get("batch"),
+    }
 
 
 def baseline_row(name: str, m: dict[str, Any]) -> dict[str, Any]:
     """A table row from a baseline's metrics.json."""
     test = m.get("test") or {}
-    return {"name": name, "title": m.get("title", name), "preset": m["settings"]["preset"],
-            "test_logloss": test.get("logloss"), "test_auc": test.get("auc"), "flops": m["flops"],
-            "params": m["params"], "seconds": m.get("wall_seconds")}
+    return {
+        "name": name,
+        "title": m.get("title", name),
+        "preset": m["settings"]["preset"],
+        "test_logloss": test.get("logloss"),
+        "test_auc": test.get("auc"),
+        "flops": m["flops"],
+        "params": m["params"],
+        "seconds": m.get("train_seconds"),
+    }
 
 
 def _fmt(x: Any, spec: str) -> str:
@@ -76,8 +100,16 @@ def _fmt(x: Any, spec: str) -> str:
 def comparison_table(rows: Sequence[dict[str, Any]], *, bars: bool = False) -> str:
     """Markdown table of the rows, sorted by test log loss, with the gap to the searched model."""
     ref = next((r["test_logloss"] for r in rows if r["name"] == "searched"), None)
-    head = ["Model", "Preset", "Test log loss", "Test AUC", "MFLOPs/sample", "Params", "Wall time (s)",
-            "Δ log loss vs searched"]
+    head = [
+        "Model",
+        "Preset",
+        "Test log loss",
+        "Test AUC",
+        "MFLOPs/sample",
+        "Params",
+        "Train wall time (s)",
+        "Δ log loss vs searched",
+    ]
     if bars:
         head.append("BARS Criteo_x4_001 AUC / log loss (other split)")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -85,10 +117,16 @@ def comparison_table(rows: Sequence[dict[str, Any]], *, bars: bool = False) -> s
     for r in order:
         gap = None if ref is None or r["test_logloss"] is None else r["test_logloss"] - ref
         name = f"**{r['title']}**" if r["name"] == "searched" else r["title"]
-        cells = [name, r["preset"], _fmt(r["test_logloss"], ".4f"), _fmt(r["test_auc"], ".4f"),
-                 _fmt(None if r["flops"] is None else r["flops"] / 1e6, ".3f"),
-                 _fmt(r["params"], ",d"), _fmt(r["seconds"], ".1f"),
-                 "-" if r["name"] == "searched" else _fmt(gap, "+.4f")]
+        cells = [
+            name,
+            r["preset"],
+            _fmt(r["test_logloss"], ".4f"),
+            _fmt(r["test_auc"], ".4f"),
+            _fmt(None if r["flops"] is None else r["flops"] / 1e6, ".3f"),
+            _fmt(r["params"], ",d"),
+            _fmt(r["seconds"], ".1f"),
+            "-" if r["name"] == "searched" else _fmt(gap, "+.4f"),
+        ]
         if bars:
             pub = BARS_CRITEO_X4.get(r["name"])
             cells.append(f"{pub[0]:.4f} / {pub[1]:.4f}" if pub else "-")
@@ -99,53 +137,94 @@ def comparison_table(rows: Sequence[dict[str, Any]], *, bars: bool = False) -> s
 def render_section(rows: Sequence[dict[str, Any]], *, recipe: dict[str, Any], dataset: str) -> str:
     """The report fragment: heading, protocol sentence, table and notes."""
     bars = "criteo" in dataset.lower()
-    note = ("FLOPs: 2 per multiply-add, per sample (recnas.hardware.flops convention); params include "
-            "embeddings. Wall time: training plus the one test pass, measured on this machine.")
+    note = (
+        "FLOPs: 2 per multiply-add, per sample (recnas.hardware.flops convention); params include "
+        "embeddings. Train wall time: the training loop only, measured on this machine "
+        "(baselines/<name>.json also has wall_seconds, evaluation included)."
+    )
     if not any(r["name"] == "searched" for r in rows):
         note += " No searched-model row: run/metrics.json has no `searched` entry yet."
     if bars:
-        note += (" The BARS column is published (data.md §3.1) on another split and recipe: "
-                 "for orientation, not comparable.")
-    return (f"## Hand-crafted baselines\n\nSame data cache ({dataset}), split, trainer and recipe as the "
-            f"searched model: trained from scratch on train+val (lr {recipe['lr']}, batch "
-            f"{recipe['batch_size']}, {recipe['epochs']} epoch(s), max steps {recipe['max_steps']}), "
-            f"tested once.\n\n{comparison_table(rows, bars=bars)}\n{note}\n")
+        note += (
+            " The BARS column is published (data.md §3.1) on another split and recipe: "
+            "for orientation, not comparable."
+        )
+    cap = "no step cap" if recipe["max_steps"] is None else f"at most {recipe['max_steps']} steps"
+    return (
+        f"## Hand-crafted baselines\n\nSame data cache ({dataset}), split, trainer and recipe as the "
+        f"searched model: trained from scratch on train+val (lr {recipe['lr']}, batch "
+        f"{recipe['batch_size']}, {recipe['epochs']} epoch(s), {cap}), tested once.\n\n"
+        f"{comparison_table(rows, bars=bars)}\n{note}\n"
+    )
 
 
-def _recipe(rd: RunDir, searched: dict[str, Any] | None, *, epochs: int | None, max_steps: int | None,
-            lr: float | None, batch_size: int | None, seed: int | None) -> dict[str, Any]:
+def _recipe(
+    rd: RunDir,
+    searched: dict[str, Any] | None,
+    *,
+    epochs: int | None,
+    max_steps: int | None,
+    lr: float | None,
+    batch_size: int | None,
+    seed: int | None,
+) -> dict[str, Any]:
     final = _final_config(rd)
-    return {"lr": lr if lr is not None else (searched or {}).get("lr") or BASELINE_LR,
-            "batch_size": batch_size or (searched or {}).get("batch"),
-            "epochs": epochs or int(final.get("epochs") or 1),
-            "max_steps": max_steps if max_steps is not None else final.get("max_steps"),
-            "seed": seed if seed is not None else int(final.get("seed") or 0)}
+    return {
+        "lr": lr if lr is not None else (searched or {}).get("lr") or BASELINE_LR,
+        "batch_size": batch_size or (searched or {}).get("batch"),
+        "epochs": epochs or int(final.get("epochs") or 1),
+        "max_steps": max_steps if max_steps is not None else final.get("max_steps"),
+        "seed": seed if seed is not None else int(final.get("seed") or 0),
+    }
 
 
-def compare_run(run: str | Path, *, models: Sequence[str] | None = None, preset: str | None = None,
-                epochs: int | None = None, max_steps: int | None = None, lr: float | None = None,
-                batch_size: int | None = None, seed: int | None = None, device: str = "cpu",
-                progress: bool = True) -> dict[str, Any]:
+def compare_run(
+    run: str | Path,
+    *,
+    models: Sequence[str] | None = None,
+    preset: str | None = None,
+    epochs: int | None = None,
+    max_steps: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train `models` on RUN's data cache with the searched model's recipe; write the table and JSON."""
     rd = RunDir(run)
     ref = _read_json(rd.data_ref)
     if ref is None or "cache" not in ref:
-        raise RecnasError(f"{rd.data_ref} is missing or names no cache: run the pipeline's data stage "
-                          f"in {rd.root} first")
-    names = [get_baseline(n).name for n in (models or DEFAULT_MODELS)]  # unknown names fail before training
+        raise RecnasError(
+            f"{rd.data_ref} is missing or names no cache: run the pipeline's data stage "
+            f"in {rd.root} first"
+        )
+    names = [
+        get_baseline(n).name for n in (models or DEFAULT_MODELS)
+    ]  # unknown names fail before training
     from recnas.data import open_cache
     from recnas.train import default_batch_size
 
     cache = open_cache(ref["cache"])
     searched = searched_row(rd)
-    recipe = _recipe(rd, searched, epochs=epochs, max_steps=max_steps, lr=lr, batch_size=batch_size,
-                     seed=seed)
+    recipe = _recipe(
+        rd, searched, epochs=epochs, max_steps=max_steps, lr=lr, batch_size=batch_size, seed=seed
+    )
     recipe["batch_size"] = recipe["batch_size"] or default_batch_size(cache.schema)
     rows = [searched] if searched else []
     for name in names:
-        m = train_baseline(name, cache, out_dir=rd.baselines / name, preset=preset or DEFAULT_PRESET,
-                           splits=("train", "val"), eval_split=None, test=True, device=device,
-                           progress=progress, **recipe)
+        m = train_baseline(
+            name,
+            cache,
+            out_dir=rd.baselines / name,
+            preset=preset or DEFAULT_PRESET,
+            splits=("train", "val"),
+            eval_split=None,
+            test=True,
+            device=device,
+            progress=progress,
+            **recipe,
+        )
         atomic_write_json(rd.baselines / f"{name}.json", m)
         rows.append(baseline_row(name, m))
     dataset = cache.schema.name or "data"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import fields
 from dataclasses import replace
 from typing import Any
-from typing import Callable
-from typing import Mapping
 
 from torch import nn
 
@@ -18,9 +18,15 @@ from recnas.nn.baselines._common import BaselineCost
 CostFn = Callable[[FeatureSchema, Any], BaselineCost]
 
 # spellings people type -> registered names
-ALIASES = {"widedeep": "wide_deep", "wide&deep": "wide_deep", "autoint+": "autoint_plus",
-           "autointplus": "autoint_plus", "dcn_v2": "dcnv2", "dcnv2_stacked": "dcnv2",
-           "logistic_regression": "lr"}
+ALIASES = {
+    "widedeep": "wide_deep",
+    "wide&deep": "wide_deep",
+    "autoint+": "autoint_plus",
+    "autointplus": "autoint_plus",
+    "dcn_v2": "dcnv2",
+    "dcnv2_stacked": "dcnv2",
+    "logistic_regression": "lr",
+}
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,15 @@ class BaselineSpec:
 _REGISTRY: dict[str, BaselineSpec] = {}
 
 
-def register_baseline(name: str, *, title: str, reference: str, presets: Mapping[str, Any],
-                      cost: CostFn, default: str = "paper") -> Callable[[type[nn.Module]], type[nn.Module]]:
+def register_baseline(
+    name: str,
+    *,
+    title: str,
+    reference: str,
+    presets: Mapping[str, Any],
+    cost: CostFn,
+    default: str = "paper",
+) -> Callable[[type[nn.Module]], type[nn.Module]]:
     """Class decorator recording a baseline under `name` with its presets and cost formula."""
     if default not in presets:
         raise ConfigError(f"baseline {name!r}: default preset {default!r} not in {sorted(presets)}")
@@ -50,6 +63,7 @@ def register_baseline(name: str, *, title: str, reference: str, presets: Mapping
             raise ConfigError(f"baseline {name!r} registered twice")
         _REGISTRY[name] = BaselineSpec(name, title, reference, cls, cost, dict(presets), default)
         return cls
+
     return deco
 
 
@@ -76,8 +90,9 @@ def list_presets(name: str) -> dict[str, Any]:
     return dict(get_baseline(name).presets)
 
 
-def resolve_preset(name: str, preset: str | Any | None = None,
-                   overrides: Mapping[str, Any] | None = None) -> Any:
+def resolve_preset(
+    name: str, preset: str | Any | None = None, overrides: Mapping[str, Any] | None = None
+) -> Any:
     """The preset object: None -> the default, a str -> that named preset, else the object itself.
 
     `overrides` replaces fields of the chosen preset (an unknown field is an error).
@@ -87,8 +102,10 @@ def resolve_preset(name: str, preset: str | Any | None = None,
         obj = spec.presets[spec.default_preset]
     elif isinstance(preset, str):
         if preset not in spec.presets:
-            raise ConfigError(f"baseline {spec.name!r} has no preset {preset!r}; "
-                              f"valid presets: {', '.join(spec.presets)}")
+            raise ConfigError(
+                f"baseline {spec.name!r} has no preset {preset!r}; "
+                f"valid presets: {', '.join(spec.presets)}"
+            )
         obj = spec.presets[preset]
     else:
         obj = preset
@@ -96,7 +113,9 @@ def resolve_preset(name: str, preset: str | Any | None = None,
         valid = {f.name for f in fields(obj)}
         bad = sorted(set(overrides) - valid)
         if bad:
-            raise ConfigError(f"baseline {spec.name!r}: unknown preset fields {bad}; valid: {sorted(valid)}")
+            raise ConfigError(
+                f"baseline {spec.name!r}: unknown preset fields {bad}; valid: {sorted(valid)}"
+            )
         obj = replace(obj, **dict(overrides))
     return obj
 

@@ -47,8 +47,10 @@ class InteractingLayer(nn.Module):
     def attention(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Attention weights [B, H, m, m] and the heads' outputs concatenated [B, m, H d']."""
         b, m, _ = x.shape
-        q, k, v = (f(x).view(b, m, self.heads, self.head_dim).transpose(1, 2)  # [B, H, m, d']
-                   for f in (self.query, self.key, self.value))
+        q, k, v = (
+            f(x).view(b, m, self.heads, self.head_dim).transpose(1, 2)  # [B, H, m, d']
+            for f in (self.query, self.key, self.value)
+        )
         w = torch.softmax(q @ k.transpose(-1, -2), dim=-1)  # [B, H, m, m]
         out = (w @ v).transpose(1, 2).reshape(b, m, self.heads * self.head_dim)  # [B, m, H d']
         return w, out
@@ -74,10 +76,16 @@ def autoint_cost(schema: FeatureSchema, preset: AutoIntPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("autoint_plus", title="AutoInt+", reference="Song et al., AutoInt, CIKM 2019",
-                   presets={"paper": AutoIntPreset(),
-                            "small": AutoIntPreset(layers=2, heads=2, head_dim=16, hidden=(128, 64))},
-                   cost=autoint_cost)
+@register_baseline(
+    "autoint_plus",
+    title="AutoInt+",
+    reference="Song et al., AutoInt, CIKM 2019",
+    presets={
+        "paper": AutoIntPreset(),
+        "small": AutoIntPreset(layers=2, heads=2, head_dim=16, hidden=(128, 64)),
+    },
+    cost=autoint_cost,
+)
 class AutoIntPlus(nn.Module):
     """Self-attention interacting layers over field embeddings, plus an MLP; logits summed."""
 
@@ -87,8 +95,10 @@ class AutoIntPlus(nn.Module):
         self.fields = FieldInputs(schema)
         m, e = num_fields(schema), schema.embed_dim
         dims = [e] + [preset.heads * preset.head_dim] * preset.layers
-        self.layers = nn.ModuleList(InteractingLayer(dims[i], heads=preset.heads, head_dim=preset.head_dim)
-                                    for i in range(preset.layers))
+        self.layers = nn.ModuleList(
+            InteractingLayer(dims[i], heads=preset.heads, head_dim=preset.head_dim)
+            for i in range(preset.layers)
+        )
         self.att_head = nn.Linear(m * dims[-1], 1)
         self.deep = mlp(m * e, preset.hidden, dropout=preset.dropout)
         self.head = nn.Linear(preset.hidden[-1] if preset.hidden else m * e, 1)

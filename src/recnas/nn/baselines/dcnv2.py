@@ -57,7 +57,7 @@ def dcnv2_cost(schema: FeatureSchema, preset: DCNv2Preset) -> BaselineCost:
 
 
 _PAPER = DCNv2Preset()
-_SMALL = DCNv2Preset(cross_layers=2, hidden=(128, 64))
+_SMALL = DCNv2Preset(cross_layers=1, hidden=(128, 64))
 
 
 class DCNv2(nn.Module):
@@ -66,7 +66,9 @@ class DCNv2(nn.Module):
     def __init__(self, schema: FeatureSchema, preset: DCNv2Preset) -> None:
         super().__init__()
         if preset.structure not in ("stacked", "parallel"):
-            raise ConfigError(f"DCN-V2 structure {preset.structure!r}; choose 'stacked' or 'parallel'")
+            raise ConfigError(
+                f"DCN-V2 structure {preset.structure!r}; choose 'stacked' or 'parallel'"
+            )
         self.preset = preset
         self.fields = FieldInputs(schema)
         d = num_fields(schema) * schema.embed_dim
@@ -86,9 +88,20 @@ class DCNv2(nn.Module):
         return self.head(torch.cat([x, self.deep(x0)], dim=1)).squeeze(-1)
 
 
-register_baseline("dcnv2", title="DCN-V2 (stacked)", reference="Wang et al., DCN V2, WWW 2021",
-                  presets={"paper": _PAPER, "small": _SMALL}, cost=dcnv2_cost)(DCNv2)
-register_baseline("dcnv2_parallel", title="DCN-V2 (parallel)", reference="Wang et al., DCN V2, WWW 2021",
-                  presets={"paper": DCNv2Preset(structure="parallel"),
-                           "small": DCNv2Preset(structure="parallel", cross_layers=2, hidden=(128, 64))},
-                  cost=dcnv2_cost)(DCNv2)
+register_baseline(
+    "dcnv2",
+    title="DCN-V2 (stacked)",
+    reference="Wang et al., DCN V2, WWW 2021",
+    presets={"paper": _PAPER, "small": _SMALL},
+    cost=dcnv2_cost,
+)(DCNv2)
+register_baseline(
+    "dcnv2_parallel",
+    title="DCN-V2 (parallel)",
+    reference="Wang et al., DCN V2, WWW 2021",
+    presets={
+        "paper": DCNv2Preset(structure="parallel"),
+        "small": DCNv2Preset(structure="parallel", cross_layers=1, hidden=(128, 64)),
+    },
+    cost=dcnv2_cost,
+)(DCNv2)

@@ -37,9 +37,13 @@ def deepfm_cost(schema: FeatureSchema, preset: DeepFMPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("deepfm", title="DeepFM", reference="Guo et al., DeepFM, IJCAI 2017",
-                   presets={"paper": DeepFMPreset(), "small": DeepFMPreset(hidden=(128, 64), dropout=0.0)},
-                   cost=deepfm_cost)
+@register_baseline(
+    "deepfm",
+    title="DeepFM",
+    reference="Guo et al., DeepFM, IJCAI 2017",
+    presets={"paper": DeepFMPreset(), "small": DeepFMPreset(hidden=(128, 64), dropout=0.0)},
+    cost=deepfm_cost,
+)
 class DeepFM(nn.Module):
     """logit = LR + FM(v) + w . MLP(flatten(v)) + b, with v the shared field embeddings."""
 

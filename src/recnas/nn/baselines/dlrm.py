@@ -55,9 +55,13 @@ def dlrm_cost(schema: FeatureSchema, preset: DLRMPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("dlrm", title="DLRM", reference="Naumov et al., DLRM, arXiv 1906.00091",
-                   presets={"paper": DLRMPreset(), "small": DLRMPreset(bottom=(64,), top=(128, 64))},
-                   cost=dlrm_cost)
+@register_baseline(
+    "dlrm",
+    title="DLRM",
+    reference="Naumov et al., DLRM, arXiv 1906.00091",
+    presets={"paper": DLRMPreset(), "small": DLRMPreset(bottom=(64,), top=(128, 64))},
+    cost=dlrm_cost,
+)
 class DLRM(nn.Module):
     """logit = top([bottom(dense); tril(T T^T)])."""
 

@@ -33,8 +33,13 @@ def dnn_cost(schema: FeatureSchema, preset: DNNPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("dnn", title="DNN", reference="BARS DNN (YoutubeDNN-style MLP over embeddings)",
-                   presets={"paper": DNNPreset(), "small": DNNPreset(hidden=(128, 64))}, cost=dnn_cost)
+@register_baseline(
+    "dnn",
+    title="DNN",
+    reference="BARS DNN (YoutubeDNN-style MLP over embeddings)",
+    presets={"paper": DNNPreset(), "small": DNNPreset(hidden=(128, 64))},
+    cost=dnn_cost,
+)
 class DNN(nn.Module):
     """logit = w . MLP(flatten(field embeddings)) + b."""
 

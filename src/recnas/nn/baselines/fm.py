@@ -31,8 +31,13 @@ def fm_cost(schema: FeatureSchema, preset: FMPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("fm", title="FM", reference="Rendle, Factorization Machines, ICDM 2010",
-                   presets={"paper": FMPreset(), "small": FMPreset()}, cost=fm_cost)
+@register_baseline(
+    "fm",
+    title="FM",
+    reference="Rendle, Factorization Machines, ICDM 2010",
+    presets={"paper": FMPreset(), "small": FMPreset()},
+    cost=fm_cost,
+)
 class FactorizationMachine(nn.Module):
     """logit = LR + 0.5 sum_e[(sum_f v_f)^2 - sum_f v_f^2] over the F' field embeddings."""
 

@@ -27,8 +27,13 @@ def lr_cost(schema: FeatureSchema, preset: LRPreset) -> BaselineCost:
     return t.cost()
 
 
-@register_baseline("lr", title="LR", reference="logistic regression (BARS LR)",
-                   presets={"paper": LRPreset(), "small": LRPreset()}, cost=lr_cost)
+@register_baseline(
+    "lr",
+    title="LR",
+    reference="logistic regression (BARS LR)",
+    presets={"paper": LRPreset(), "small": LRPreset()},
+    cost=lr_cost,
+)
 class LogisticRegression(nn.Module):
     """logit = b + sum_j w[x_j] + w_d . dense."""
 

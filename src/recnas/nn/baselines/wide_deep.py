@@ -40,9 +40,13 @@ def wide_deep_cost(schema: FeatureSchema, preset: WideDeepPreset) -> BaselineCos
     return t.cost()
 
 
-@register_baseline("wide_deep", title="Wide&Deep", reference="Cheng et al., Wide & Deep Learning, DLRS 2016",
-                   presets={"paper": WideDeepPreset(), "small": WideDeepPreset(hidden=(128, 64))},
-                   cost=wide_deep_cost)
+@register_baseline(
+    "wide_deep",
+    title="Wide&Deep",
+    reference="Cheng et al., Wide & Deep Learning, DLRS 2016",
+    presets={"paper": WideDeepPreset(), "small": WideDeepPreset(hidden=(128, 64))},
+    cost=wide_deep_cost,
+)
 class WideDeep(nn.Module):
     """logit = wide(x) + w . MLP(flatten(field embeddings)) + b."""
 

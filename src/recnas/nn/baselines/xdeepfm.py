@@ -41,7 +41,9 @@ def cin_widths(m: int, preset: XDeepFMPreset) -> list[tuple[int, int, int]]:
     for k, h in enumerate(preset.cin):
         last = k == len(preset.cin) - 1
         if preset.split_half and not last and h % 2:
-            raise ConfigError(f"xDeepFM: CIN layer {k + 1} has {h} maps; split_half needs an even number")
+            raise ConfigError(
+                f"xDeepFM: CIN layer {k + 1} has {h} maps; split_half needs an even number"
+            )
         to_out = h // 2 if preset.split_half and not last else h
         out.append((prev, h, to_out))
         prev = h - to_out if preset.split_half and not last else h
@@ -68,7 +70,9 @@ class CIN(nn.Module):
     def __init__(self, m: int, preset: XDeepFMPreset) -> None:
         super().__init__()
         self.widths = cin_widths(m, preset)
-        self.convs = nn.ModuleList(nn.Conv1d(prev * m, h, kernel_size=1) for prev, h, _ in self.widths)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(prev * m, h, kernel_size=1) for prev, h, _ in self.widths
+        )
         self.out_dim = sum(o for _, _, o in self.widths)
 
     def forward(self, x0: torch.Tensor) -> torch.Tensor:
@@ -83,10 +87,13 @@ class CIN(nn.Module):
         return torch.cat(pooled, dim=1)
 
 
-@register_baseline("xdeepfm", title="xDeepFM", reference="Lian et al., xDeepFM, KDD 2018",
-                   presets={"paper": XDeepFMPreset(),
-                            "small": XDeepFMPreset(cin=(32, 32), hidden=(128, 64))},
-                   cost=xdeepfm_cost)
+@register_baseline(
+    "xdeepfm",
+    title="xDeepFM",
+    reference="Lian et al., xDeepFM, KDD 2018",
+    presets={"paper": XDeepFMPreset(), "small": XDeepFMPreset(cin=(32, 32), hidden=(128, 64))},
+    cost=xdeepfm_cost,
+)
 class XDeepFM(nn.Module):
     """logit = LR + w_c . CIN(v) + b_c + w . MLP(flatten(v)) + b."""
 
