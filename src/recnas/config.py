@@ -45,6 +45,7 @@ class DataConfig:
     cache_dir: str | None = _opt(None, help="where prepare/synth write the cache (default RUN/data)")
     synth_rows: int = _opt(200_000, min=1)
     synth_seed: int = _opt(0)
+    synth_table_cap: int = _opt(20_000, min=2, help="distinct values per field of the generator")
 
 
 @dataclass
@@ -121,9 +122,10 @@ class BaselinesConfig:
     """Hand-crafted baselines trained on the run's data (recnas compare); optional stage."""
 
     enabled: bool = _opt(False)
-    models: list[str] = _opt(["lr", "dnn", "deepfm", "dcnv2", "dlrm"])
-    epochs: int = _opt(1, min=1)
-    max_steps: int | None = _opt(None, min=1)
+    models: list[str] = _opt(["lr", "fm", "dnn", "deepfm", "dcnv2", "dlrm"])
+    preset: str = _opt("small", choices=("small", "paper"), help="hyperparameter preset of every model")
+    epochs: int | None = _opt(None, min=1, help="null = the run's final.epochs")
+    max_steps: int | None = _opt(None, min=1, help="null = the run's final.max_steps")
 
 
 @dataclass

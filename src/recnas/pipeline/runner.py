@@ -91,10 +91,26 @@ def check_resume(rd: RunDir, cfg: RunConfig, *, force: bool, stages: Sequence[St
     order = [s.name for s in stages]
     firsts = [FIRST_STAGE.get(c.split(".")[0], "data") for c in changes]
     start = min(order.index(f) for f in firsts if f in order)
+    aside = rd.root / "superseded" / time.strftime("%Y%m%d-%H%M%S")
     for name in order[start:]:
-        if state.is_done(name):
-            state.reset(name)
-    log(f"--force: config changed ({'; '.join(changes)}); redoing stages from {order[start]!r}")
+        state.reset(name)
+        _move_aside(rd, name, aside)
+    log(f"--force: config changed ({'; '.join(changes)}); redoing stages from {order[start]!r} "
+        f"(their old outputs moved to {aside})")
+
+
+def _artifacts(rd: RunDir, stage: str) -> list[Path]:
+    """The outputs a stage resumes from, which a forced config change must not resume."""
+    journals = sorted(rd.root.glob(f"{rd.journal.stem}*.jsonl"))
+    return {"supernet": [rd.supernet, rd.supernet_metrics], "search": journals,
+            "topk": [rd.best, rd.topk], "final": [rd.final, rd.metrics]}.get(stage, [])
+
+
+def _move_aside(rd: RunDir, stage: str, aside: Path) -> None:
+    for p in _artifacts(rd, stage):
+        if p.exists():
+            aside.mkdir(parents=True, exist_ok=True)
+            p.rename(aside / p.name)
 
 
 def run_pipeline(cfg: RunConfig, *, out: str | Path | None = None, force: bool = False,

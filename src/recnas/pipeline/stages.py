@@ -38,14 +38,17 @@ def stage_data(ctx: Context) -> dict[str, Any]:
     if d.source == "synth":
         synth_cache = need("recnas.data", "synth_cache", "data")
         path = Path(synth_cache(cache_dir, rows=d.synth_rows, seed=d.synth_seed, fmt=d.format,
-                                cap=d.cap))
+                                table_cap=d.synth_table_cap, protocol=d.protocol, cap=d.cap,
+                                progress=ctx.progress))
     elif d.source == "prepare":
         prepare_dataset = need("recnas.data", "prepare_dataset", "data")
-        path = Path(prepare_dataset(_existing(d.input, "data.input"), cache_dir, fmt=d.format,
-                                    protocol=d.protocol, cap=d.cap,
-                                    profile=_existing(d.profile, "data.profile") if d.profile else None,
-                                    schema=_existing(d.schema, "data.schema") if d.schema else None,
-                                    progress=ctx.progress))
+        options = need("recnas.data", "PrepareOptions", "data")(protocol=d.protocol, cap=d.cap)
+        res = prepare_dataset(_existing(d.input, "data.input"), cache_dir, fmt=d.format,
+                              profile=_existing(d.profile, "data.profile") if d.profile else None,
+                              schema=_existing(d.schema, "data.schema") if d.schema else None,
+                              options=options, progress=ctx.progress)
+        path = cache_dir
+        ctx.log(f"  cache {'reused' if res.reused else 'written'}: {path}")
     else:
         path = _existing(d.input, "data.input")
     ctx._cache = None

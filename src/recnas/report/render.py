@@ -47,10 +47,13 @@ def final_comparison_rows(rd: RunDir) -> list[dict[str, Any]]:
         doc = _json(p)
         items = doc.get("rows") if isinstance(doc, dict) else doc
         for r in items if isinstance(items, list) else []:
-            if isinstance(r, dict) and "model" in r and isinstance(r.get("test_logloss"), (int, float)) \
-                    and not str(r["model"]).startswith("searched"):
-                rows.append({"model": str(r["model"]), **{k: r.get(k) for k in
-                             ("test_logloss", "test_auc", "flops", "params", "train_seconds")}})
+            name = r.get("title") or r.get("model") or r.get("name") if isinstance(r, dict) else None
+            if name is None or r.get("name") == "searched" or str(name).startswith("searched") \
+                    or not isinstance(r.get("test_logloss"), (int, float)):
+                continue
+            rows.append({"model": str(name), "test_logloss": r["test_logloss"],
+                         "test_auc": r.get("test_auc"), "flops": r.get("flops"), "params": r.get("params"),
+                         "train_seconds": r.get("train_seconds", r.get("seconds"))})
     return rows
 
 
@@ -123,8 +126,12 @@ def _final_section(rd: RunDir) -> list[str]:
 
 
 def _extra_json_sections(rd: RunDir) -> list[str]:
+    """JSON under pim/ and baselines/ as tables, for a folder whose owner wrote no report fragment."""
     out: list[str] = []
+    fragments = [p.stem for p in (rd.root / SECTIONS_DIR).glob("*.md")]
     for title, folder in (("PIM co-design", rd.pim), ("Baselines", rd.baselines)):
+        if any(folder.name in f for f in fragments):
+            continue  # its owner's fragment is the section
         files = sorted(folder.glob("*.json")) if folder.is_dir() else []
         tables = [(p, T.generic_table(_json(p))) for p in files]
         tables = [(p, t) for p, t in tables if t is not None and t.rows]
