@@ -132,3 +132,12 @@ def test_load_supernet_rejects_other_checkpoints(tiny_space, mem_cache, tmp_path
         load_supernet(tmp_path / "a" / "checkpoint.pt")
     with pytest.raises(CheckpointError, match="not found"):
         load_supernet(tmp_path / "missing.pt")
+
+
+def test_full_tables_refuses_a_capped_cache(tiny_space, mem_cache, tmp_path):
+    from recnas.errors import ConfigError
+
+    mem_cache.meta = {"options": {"cap": 20}}
+    with pytest.raises(ConfigError, match="table cap of 20"):
+        train_architecture(sample_arch(tiny_space, random.Random(0)), mem_cache, out_dir=tmp_path,
+                           full_tables=True, progress=False)

@@ -26,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024), or the final batch")
     parser.add_argument("--layernorm", default="arch", choices=("arch", "reference", "on", "off"),
                         help="arch: the architecture's own; reference: off like the reference")
+    parser.add_argument("--full-tables", action="store_true",
+                        help="require an uncapped cache (the final model, method.md 7.3)")
+    parser.add_argument("--final-data", type=Path,
+                        help="top-k: uncapped cache for the winner's final retraining")
     parser.add_argument("--max-steps", type=int, help="cap the number of steps")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     if len(archs) > 1:
         res = retrain_topk(archs, cache, topk_dir=args.out / "topk", final_dir=args.out / "final",
                            epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, layernorm=ln,
-                           seed=args.seed, max_steps=args.max_steps, device=args.device)
+                           seed=args.seed, max_steps=args.max_steps, device=args.device,
+                           final_cache=open_cache(args.final_data) if args.final_data else None)
         final = res["final"]
         print(json.dumps({"best": str(args.arch[res["best_index"]]), "test_logloss": final["logloss"],
                           "test_auc": final["auc"], "out": str(args.out)}))
@@ -60,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     m = train_architecture(archs[0], cache, out_dir=args.out, splits=splits,
                            eval_split=None if "val" in splits else "val", test=args.test,
                            epochs=args.epochs, lr=lr, batch_size=bs, layernorm=ln, seed=args.seed,
-                           max_steps=args.max_steps, device=args.device)
+                           max_steps=args.max_steps, device=args.device,
+                           full_tables=args.full_tables)
     print(json.dumps({k: m.get(k) for k in ("evaluated_on", "logloss", "auc", "flops", "params",
                                             "train_seconds", "samples_per_s")}))
     return 0

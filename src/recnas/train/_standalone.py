@@ -52,6 +52,12 @@ def _layernorm(arch: Architecture, layernorm: bool | str | None) -> bool:
     raise ConfigError(f"layernorm must be 'arch', 'reference', true or false, not {layernorm!r}")
 
 
+def _cache_cap(cache: Any) -> int | None:
+    """The table cap the cache was prepared with (None = full tables)."""
+    meta = getattr(cache, "meta", None) or {}
+    return (meta.get("options") or {}).get("cap")
+
+
 def _evaluate_split(model: torch.nn.Module, cache: Any, split: str, batch_size: int,
                     device: torch.device) -> dict[str, Any]:
     loader = _data.make_loader(cache, split, batch_size, shuffle=False, drop_last=False)
@@ -65,7 +71,7 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
                        batch_size: int | None = None, layernorm: bool | str | None = "arch",
                        seed: int = 0, shuffle: bool = False, max_steps: int | None = None,
                        device: str | torch.device = "cpu", eval_batch_size: int = 8192,
-                       ckpt_every: int = 1000, log_every: int = 100,
+                       ckpt_every: int = 1000, log_every: int = 100, full_tables: bool = False,
                        progress: bool = True) -> dict[str, Any]:
     """Train `arch` from scratch on `splits`, evaluate on `eval_split` (and on test once if `test`).
 
@@ -75,7 +81,10 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
     from recnas.nn import build_model
 
     out, device = Path(out_dir), torch.device(device)
-    schema = cache.schema
+    schema, cap = cache.schema, _cache_cap(cache)
+    if full_tables and cap is not None:
+        raise ConfigError(f"full tables asked for, but the cache was prepared with a table cap of {cap}; "
+                          "prepare a cache without --cap for the final model")
     ln = _layernorm(arch, layernorm)
     arch = arch.with_layernorm(ln)
     lr = TOPK_LR if lr is None else float(lr)
@@ -84,7 +93,8 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
         raise ConfigError(f"eval split {eval_split!r} is also a training split {list(splits)}")
     settings = {"arch": arch.to_dict(), "splits": list(splits), "eval_split": eval_split, "test": test,
                 "epochs": epochs, "lr": lr, "batch_size": bs, "layernorm": ln, "seed": seed,
-                "shuffle": shuffle, "max_steps": max_steps, "table_sizes": list(schema.table_sizes)}
+                "shuffle": shuffle, "max_steps": max_steps, "cap": cap,
+                "table_sizes": list(schema.table_sizes)}
     done = out / "metrics.json"
     if done.is_file():
         prev = json.loads(done.read_text())
@@ -125,8 +135,11 @@ def retrain_topk(archs: Sequence[Architecture], cache: Any, *, topk_dir: str | P
                  batch_size: int | None = None, final_lr: float | None = None,
                  final_batch_size: int | None = None, layernorm: bool | str | None = "arch",
                  seed: int = 0, max_steps: int | None = None, device: str | torch.device = "cpu",
-                 progress: bool = True) -> dict[str, Any]:
-    """Train each candidate on train, pick the best val log loss, retrain it on train+val, test once."""
+                 final_cache: Any | None = None, progress: bool = True) -> dict[str, Any]:
+    """Train each candidate on train, pick the best val log loss, retrain it on train+val, test once.
+
+    `final_cache`: an uncapped cache of the same data for the final model (full tables, §7.3).
+    """
     if not archs:
         raise ConfigError("retrain_topk: no architectures given")
     rows = []
@@ -138,7 +151,8 @@ def retrain_topk(archs: Sequence[Architecture], cache: Any, *, topk_dir: str | P
                      "flops": m["flops"], "params": m["params"]})
     best = min(rows, key=lambda r: r["val_logloss"])["index"]
     f_lr, f_bs = final_settings(archs[best], cache.schema)
-    final = train_architecture(archs[best], cache, out_dir=final_dir, splits=("train", "val"),
+    final = train_architecture(archs[best], final_cache or cache, out_dir=final_dir,
+                               splits=("train", "val"), full_tables=final_cache is not None,
                                eval_split=None, test=True, epochs=epochs,
                                lr=final_lr or f_lr, batch_size=final_batch_size or f_bs,
                                layernorm=layernorm, seed=seed, max_steps=max_steps, device=device,
