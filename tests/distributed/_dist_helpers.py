@@ -12,21 +12,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def ensure_data_api() -> None:
-    """Stand-in while recnas.data does not yet export its agreed names (a no-op once it does)."""
-    import recnas.data as data
-
-    if not hasattr(data, "BatchLoader"):
-        from recnas.data._cache import open_cache
-        from recnas.data._loader import BatchLoader
-        from recnas.data._synth_out import synth_cache
-
-        data.BatchLoader, data.open_cache, data.synth_cache = BatchLoader, open_cache, synth_cache
-
-
 def make_cache(path: Path, *, rows: int = 2048) -> Path:
     """A small synthetic Criteo-schema cache with small tables."""
-    ensure_data_api()
     from recnas.data import synth_cache
 
     return synth_cache(path, rows=rows, seed=0, table_cap=500)
@@ -48,11 +35,14 @@ def torchrun_env(rank: int, world: int, port: int) -> dict[str, str]:
 
 def cli(argv: list[str]) -> int:
     """Run `recnas ARGV` in this process, with one torch thread."""
-    ensure_data_api()
     from recnas.cli.main import main
 
-    torch.set_num_threads(1)
-    return main(argv)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # what a torchrun rank gets; the results are compared across them
+    try:
+        return main(argv)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def subprocess_env(rank: int, world: int, port: int) -> dict[str, str]:
