@@ -1,4 +1,4 @@
-"""Co-search: genome, budget terms, Pareto invariants, quantised scoring, bits sampling, report (issue 6.3-6.5)."""
+"""Co-search: genome, budget terms, Pareto invariants, report (issue 6.3-6.5)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def test_genome_sample_mutate_hash() -> None:
     g = cosearch_genome(get_space("small"))
     rng = random.Random(0)
     c = g.sample(rng)
-    assert all(b.dense == b.sparse for b in c.genes.blocks)  # tied: the supernet quantises per block
+    assert all(
+        b.dense == b.sparse for b in c.genes.blocks
+    )  # tied: the supernet quantises per block
     assert g.sample(random.Random(0)) == g.sample(random.Random(0))
     assert g.from_dict(json.loads(json.dumps(g.to_dict(c)))) == c
     changed = 0
@@ -79,15 +81,23 @@ def test_budget_values() -> None:
 
 def _search(tmp_path, mode: str, budgets: dict[str, float] | None = None):
     g = cosearch_genome(get_space("small"))
-    s = make_searcher(g, mode=mode, objectives=["logloss", "energy", "latency"], population=12, sample=4,
-                      generations=4, children=4)
+    s = make_searcher(
+        g,
+        mode=mode,
+        objectives=["logloss", "energy", "latency"],
+        population=12,
+        sample=4,
+        generations=4,
+        children=4,
+    )
 
     def score(c: CoCandidate) -> dict[str, float]:
         out = _toy_score(c)
         return {**out, **budget_values(out, budgets, 1.0)} if budgets else out
 
-    return run_search(searcher=s, journal=Journal(tmp_path / "j.jsonl"), seed=1, score_fn=score,
-                      progress=False).records
+    return run_search(
+        searcher=s, journal=Journal(tmp_path / "j.jsonl"), seed=1, score_fn=score, progress=False
+    ).records
 
 
 def test_pareto_front_is_non_dominated(tmp_path) -> None:
@@ -107,15 +117,19 @@ def test_budget_mode_prefers_feasible(tmp_path) -> None:
     best = min(recs, key=lambda r: r.value("penalized"))
     assert best.values["feasible"] == 1.0 and best.values["energy"] <= 1.5e-6
     # the evolution concentrates on feasible designs once the population is past the random start
-    late = recs[len(recs) // 2:]
-    assert sum(r.values["feasible"] for r in late) >= sum(r.values["feasible"] for r in recs[:len(late)])
+    late = recs[len(recs) // 2 :]
+    assert sum(r.values["feasible"] for r in late) >= sum(
+        r.values["feasible"] for r in recs[: len(late)]
+    )
 
 
 def test_sample_bits() -> None:
     from recnas.hardware.validate import reference_arch
 
     b = sample_bits(reference_arch(), random.Random(0))
-    assert set(b) == {1, 2, 3, 4} and all(w in (4, 8, 16) and a in (4, 8, 16) for w, a in b.values())
+    assert set(b) == {1, 2, 3, 4} and all(
+        w in (4, 8, 16) and a in (4, 8, 16) for w, a in b.values()
+    )
     assert sample_bits(reference_arch(), random.Random(0), p_full=1.0) is None
 
 
@@ -125,20 +139,41 @@ def test_report_from_a_journal(tmp_path) -> None:
     rd = RunDir(tmp_path)
     g = cosearch_genome(get_space("small"))
     ref = uniform_candidate(sample_arch(get_space("small"), random.Random(5)), 16)
-    s = make_searcher(g, mode="pareto", objectives=["logloss", "energy"], population=8, sample=4,
-                      generations=2, children=4)
-    run_search(searcher=s, journal=Journal(rd.cosearch_journal), seed=0, score_fn=_toy_score,
-               enqueue=[ref, uniform_candidate(ref.arch, 8)], progress=False)
+    s = make_searcher(
+        g,
+        mode="pareto",
+        objectives=["logloss", "energy"],
+        population=8,
+        sample=4,
+        generations=2,
+        children=4,
+    )
+    run_search(
+        searcher=s,
+        journal=Journal(rd.cosearch_journal),
+        seed=0,
+        score_fn=_toy_score,
+        enqueue=[ref, uniform_candidate(ref.arch, 8)],
+        progress=False,
+    )
     from recnas.data.schema import reference_schema
 
     sch = reference_schema("criteo", cap=1000)
-    atomic_write_json(rd.pim / "cosearch_meta.json", {"mode": "pareto", "reference_hash": g.hash(ref),
-                                                      "schema": sch.to_dict()})
+    atomic_write_json(
+        rd.pim / "cosearch_meta.json",
+        {"mode": "pareto", "reference_hash": g.hash(ref), "schema": sch.to_dict()},
+    )
     out = pim_report(tmp_path, logloss_tol=0.02)["comparison"]
     for k in ("flops_ratio", "energy_ratio", "latency_ratio", "area_ratio", "logloss_delta"):
         assert out[k] is not None
     assert out["logloss_delta"] <= 0.02 and out["energy_ratio"] > 1
-    for f in ("report.json", "front.json", "pareto_energy.png", "pareto_latency.png", "reference_cost.json"):
+    for f in (
+        "report.json",
+        "front.json",
+        "pareto_energy.png",
+        "pareto_latency.png",
+        "reference_cost.json",
+    ):
         assert (rd.pim / f).is_file()
     md = (tmp_path / "report_sections" / "60_pim.md").read_text()
     assert "energy_ratio" in md and "Caveats" in md

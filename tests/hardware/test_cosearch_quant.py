@@ -1,4 +1,4 @@
-"""Mixed precision through a real (tiny) supernet: candidates are scored at their bits; bits sampling hook."""
+"""Mixed precision through a tiny real supernet: scoring at the candidate's bits; bits hook."""
 
 from __future__ import annotations
 
@@ -38,8 +38,13 @@ def net_and_schema():
 
 def test_scores_depend_on_bits_and_costs_are_added(net_and_schema) -> None:
     net, schema = net_and_schema
-    scorer = CandidateScorer(net, None, finetune_steps=2, batch_size=64,
-                             batches=(_batches(schema, 2, 0), _batches(schema, 2, 1)))
+    scorer = CandidateScorer(
+        net,
+        None,
+        finetune_steps=2,
+        batch_size=64,
+        batches=(_batches(schema, 2, 0), _batches(schema, 2, 1)),
+    )
     co = CoScorer(scorer, schema, preset("baseline"))
     arch = sample_arch(get_space("small"), random.Random(3))
     s16, s4 = co(uniform_candidate(arch, 16)), co(uniform_candidate(arch, 4))

@@ -28,8 +28,13 @@ from recnas.space import load_architecture
 
 
 def test_every_table_number_has_a_source() -> None:
-    entries = [*comp.TABLE.values(), *comp.PUMA.values(), comp.ADC_ENERGY_PJ, comp.ADC_AREA_UM2,
-               comp.ADC_ENERGY_MURMANN_PJ]
+    entries = [
+        *comp.TABLE.values(),
+        *comp.PUMA.values(),
+        comp.ADC_ENERGY_PJ,
+        comp.ADC_AREA_UM2,
+        comp.ADC_ENERGY_MURMANN_PJ,
+    ]
     assert all(e.source.strip() and e.unit.strip() for e in entries)
 
 
@@ -83,10 +88,18 @@ def test_identity_rule_skips_projections() -> None:
     from recnas.space import Block
 
     # stem dense width 16 = e: the Dot-Product's dense projection is omitted; 6 items = k(16)
-    arch = Architecture((Block((0,), (0,), 0, 0, ("dot_product",), ("efc",), 16, 6),
-                         Block((1,), (1,), 0, 0, ("dot_product",), ("efc",), 16, 16)))
+    arch = Architecture(
+        (
+            Block((0,), (0,), 0, 0, ("dot_product",), ("efc",), 16, 6),
+            Block((1,), (1,), 0, 0, ("dot_product",), ("efc",), 16, 16),
+        )
+    )
     sch = replace(RefSchema(), num_dense=16)
-    names = [lc.name for lc in cost(arch, sch, preset("baseline", mapping="auto")).layers if lc.block == 2]
+    names = [
+        lc.name
+        for lc in cost(arch, sch, preset("baseline", mapping="auto")).layers
+        if lc.block == 2
+    ]
     assert "dense.dp.dense_proj" not in names and "dense.dp.item_proj" not in names
     assert "dense.dp.out" in names  # 21 pairs != 16
 
@@ -103,7 +116,9 @@ def test_monotone_and_tech_scaling() -> None:
 
 
 def test_genes_json_round_trip_and_supernet_bits() -> None:
-    g = HardwareGenes((BlockGenes((4, 8), (4, 8), "xbar"), BlockGenes((16, 16), (16, 16))), 64, None, 8)
+    g = HardwareGenes(
+        (BlockGenes((4, 8), (4, 8), "xbar"), BlockGenes((16, 16), (16, 16))), 64, None, 8
+    )
     assert HardwareGenes.from_dict(json.loads(json.dumps(g.to_dict()))) == g
     assert g.supernet_bits() == {1: (4, 8), 2: (16, 16)}
     with pytest.raises(ConfigError):
@@ -119,7 +134,10 @@ def test_cli_cost(nasrec_config_files, capsys, tmp_path) -> None:
     assert d["energy_pj"] > 0 and d["config"]["mapping"] == "naive"
     genes = tmp_path / "hw.json"
     genes.write_text(json.dumps(HardwareGenes.uniform(7, w_bits=4, a_bits=4).to_dict()))
-    assert main(["pim", "cost", str(f), "--dataset", f.parent.name, "--genes", str(genes), "--layers"]) == 0
+    assert (
+        main(["pim", "cost", str(f), "--dataset", f.parent.name, "--genes", str(genes), "--layers"])
+        == 0
+    )
     assert "adc" in capsys.readouterr().out
     genes.write_text("{")
     assert main(["pim", "cost", str(f), "--genes", str(genes)]) == 2

@@ -23,9 +23,15 @@ def test_every_check_passes_or_is_declared_not_reproduced() -> None:
 
 def test_v1_isaac_sums_within_one_percent() -> None:
     s = val.isaac_sums()
-    assert s["ima"][0] == pytest.approx(24.08, rel=0.01) and s["ima"][1] == pytest.approx(0.01312, rel=0.01)
-    assert s["tile"][0] == pytest.approx(329.8, rel=0.01) and s["tile"][1] == pytest.approx(0.3723, rel=0.01)
-    assert s["chip"][0] == pytest.approx(65.8e3, rel=0.01) and s["chip"][1] == pytest.approx(85.4, rel=0.01)
+    assert s["ima"][0] == pytest.approx(24.08, rel=0.01) and s["ima"][1] == pytest.approx(
+        0.01312, rel=0.01
+    )
+    assert s["tile"][0] == pytest.approx(329.8, rel=0.01) and s["tile"][1] == pytest.approx(
+        0.3723, rel=0.01
+    )
+    assert s["chip"][0] == pytest.approx(65.8e3, rel=0.01) and s["chip"][1] == pytest.approx(
+        85.4, rel=0.01
+    )
 
 
 def test_v2_peak_is_computed_from_the_configuration() -> None:
@@ -35,14 +41,18 @@ def test_v2_peak_is_computed_from_the_configuration() -> None:
     assert pk["gops_mm2"] == pytest.approx(483, rel=0.01)
     assert pk["gops_w"] == pytest.approx(627, rel=0.01)
     # a different configuration gives a different peak: nothing is typed in
-    assert val.isaac_peak(preset("isaac", w_bits=8, a_bits=8))["ima_gmac_s"] == pytest.approx(4 * 10.24)
+    assert val.isaac_peak(preset("isaac", w_bits=8, a_bits=8))["ima_gmac_s"] == pytest.approx(
+        4 * 10.24
+    )
 
 
 def test_v3_action_model_matches_power_model() -> None:
     cfg = preset("isaac")
     e16 = val.action_pj_per_mac(cfg)
     assert e16 == pytest.approx(2.35, rel=0.10) and e16 == pytest.approx(2.23, rel=0.10)
-    assert val.action_pj_per_mac(preset("isaac", w_bits=8, a_bits=8)) == pytest.approx(0.56, rel=0.10)
+    assert val.action_pj_per_mac(preset("isaac", w_bits=8, a_bits=8)) == pytest.approx(
+        0.56, rel=0.10
+    )
 
 
 def test_v5_adc_curves() -> None:

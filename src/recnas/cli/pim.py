@@ -1,6 +1,8 @@
-"""`recnas pim`: validate the ReRAM cost model, cost an architecture, report a run's co-design (pim.md).
+"""`recnas pim`: validate the ReRAM cost model, cost an architecture, report a run's co-design
+(pim.md).
 
-Thin layer over `recnas.hardware` (cost model, validation) and `recnas.search.cosearch` (co-search, report).
+Thin layer over `recnas.hardware` (cost model, validation) and `recnas.search.cosearch` (co-search,
+report).
 """
 
 from __future__ import annotations
@@ -17,25 +19,41 @@ DATASETS: tuple[str, ...] = ("criteo", "avazu", "kdd")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Subcommands: validate, cost, search, report."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("validate", help="check the cost model against ISAAC/ADC numbers and invariants")
+    p = sub.add_parser(
+        "validate", help="check the cost model against ISAAC/ADC numbers and invariants"
+    )
     p.add_argument("--json", action="store_true", help="print the checks as one JSON object")
     p = sub.add_parser("cost", help="print the PIM cost breakdown of an architecture JSON")
     p.add_argument("file", type=Path, help="recnas or NASRec architecture JSON")
-    p.add_argument("--dataset", choices=DATASETS, default="criteo", help="reference schema (default criteo)")
-    p.add_argument("--preset", default="baseline", help="PIM preset: baseline or isaac (default baseline)")
-    p.add_argument("--genes", type=Path, help="hardware genes JSON (recnas-hw-v1) overriding the preset")
+    p.add_argument(
+        "--dataset", choices=DATASETS, default="criteo", help="reference schema (default criteo)"
+    )
+    p.add_argument(
+        "--preset", default="baseline", help="PIM preset: baseline or isaac (default baseline)"
+    )
+    p.add_argument(
+        "--genes", type=Path, help="hardware genes JSON (recnas-hw-v1) overriding the preset"
+    )
     p.add_argument("--mapping", choices=("auto", "naive"), help="override the preset's mapping")
     p.add_argument("--bits", type=int, choices=(4, 8, 16), help="override the preset's w/a bits")
     p.add_argument("--layers", action="store_true", help="also print every layer")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p = sub.add_parser("search", help="co-search architecture + hardware genes over a trained supernet")
+    p = sub.add_parser(
+        "search", help="co-search architecture + hardware genes over a trained supernet"
+    )
     from recnas.hardware.codesign import add_search_arguments
 
     add_search_arguments(p)
-    p = sub.add_parser("report", help="co-design report of a run: ratios, Pareto plots, report section")
-    p.add_argument("run_dir", type=Path, help="run directory (best architecture + co-search journal)")
+    p = sub.add_parser(
+        "report", help="co-design report of a run: ratios, Pareto plots, report section"
+    )
+    p.add_argument(
+        "run_dir", type=Path, help="run directory (best architecture + co-search journal)"
+    )
     p.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
-    p.add_argument("--logloss-tol", type=float, default=0.001, help="log-loss slack of the co-design pick")
+    p.add_argument(
+        "--logloss-tol", type=float, default=0.001, help="log-loss slack of the co-design pick"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,10 +83,15 @@ def _validate(args: argparse.Namespace) -> int:
     checks = run_checks()
     failed = [c for c in checks if c.status == "FAIL"]
     if args.json:
-        print(json.dumps({"checks": [c.to_dict() for c in checks], "failed": len(failed)}, indent=2))
+        print(
+            json.dumps({"checks": [c.to_dict() for c in checks], "failed": len(failed)}, indent=2)
+        )
     else:
         print(format_checks(checks))
-        counts = {s: sum(c.status == s for c in checks) for s in ("PASS", "FAIL", "NOT_REPRODUCED", "SKIP")}
+        counts = {
+            s: sum(c.status == s for c in checks)
+            for s in ("PASS", "FAIL", "NOT_REPRODUCED", "SKIP")
+        }
         print(" ".join(f"{k}={v}" for k, v in counts.items()))
     return 1 if failed else 0
 
@@ -96,8 +119,12 @@ def _cost(args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.genes}: cannot read hardware genes ({e})") from None
     c = cost(arch, reference_schema(args.dataset), cfg, genes)
     if args.json:
-        print(json.dumps(c.to_dict() if args.layers else {**c.summary(), "config": c.config.to_dict()},
-                         indent=2))
+        print(
+            json.dumps(
+                c.to_dict() if args.layers else {**c.summary(), "config": c.config.to_dict()},
+                indent=2,
+            )
+        )
         return 0
     print(format_cost(c, layers=args.layers))
     return 0
@@ -109,14 +136,29 @@ def format_cost(c: object, *, layers: bool = False) -> str:
 
     assert isinstance(c, PIMCost)
     s = c.summary()
-    out = [f"energy   {s['energy_pj'] / 1e3:12.2f} nJ/sample (embedding, separate: {s['embedding_pj'] / 1e3:.2f} nJ)"]
-    out += [f"  {k:10} {v / 1e3:12.2f} nJ  {v / max(s['energy_pj'], 1e-12):6.1%}" for k, v in c.energy.items()]
-    out += [f"latency  {s['latency_ns'] / 1e3:12.2f} us sequential, {s['latency_crit_ns'] / 1e3:.2f} us critical path",
-            f"through. {s['throughput']:12.1f} samples/s (pipelined)",
-            f"area     {s['area_mm2']:12.4f} mm2, {s['n_xbar']} crossbars, utilisation {s['util']:.1%}",
-            f"MACs     {s['macs']:12d}   FLOPs (2/MAC) {s['flops']}"]
+    out = [
+        f"energy   {s['energy_pj'] / 1e3:12.2f} nJ/sample "
+        f"(embedding, separate: {s['embedding_pj'] / 1e3:.2f} nJ)"
+    ]
+    out += [
+        f"  {k:10} {v / 1e3:12.2f} nJ  {v / max(s['energy_pj'], 1e-12):6.1%}"
+        for k, v in c.energy.items()
+    ]
+    out += [
+        f"latency  {s['latency_ns'] / 1e3:12.2f} us sequential, "
+        f"{s['latency_crit_ns'] / 1e3:.2f} us critical path",
+        f"through. {s['throughput']:12.1f} samples/s (pipelined)",
+        f"area     {s['area_mm2']:12.4f} mm2, {s['n_xbar']} crossbars, utilisation {s['util']:.1%}",
+        f"MACs     {s['macs']:12d}   FLOPs (2/MAC) {s['flops']}",
+    ]
     if layers:
-        out.append(f"{'block':>5} {'layer':28} {'kind':7} {'MACs':>9} {'energy nJ':>10} {'lat ns':>9} {'xbars':>6} {'util':>6}")
-        out += [f"{lc.block:5d} {lc.name[:28]:28} {lc.kind:7} {lc.macs:9d} {lc.energy_pj / 1e3:10.3f} "
-                f"{lc.latency_ns:9.1f} {lc.n_xbar:6d} {lc.util:6.1%}" for lc in c.layers]
+        out.append(
+            f"{'block':>5} {'layer':28} {'kind':7} {'MACs':>9} "
+            f"{'energy nJ':>10} {'lat ns':>9} {'xbars':>6} {'util':>6}"
+        )
+        out += [
+            f"{lc.block:5d} {lc.name[:28]:28} {lc.kind:7} {lc.macs:9d} {lc.energy_pj / 1e3:10.3f} "
+            f"{lc.latency_ns:9.1f} {lc.n_xbar:6d} {lc.util:6.1%}"
+            for lc in c.layers
+        ]
     return "\n".join(out)

@@ -1,4 +1,4 @@
-"""recnas.hardware: analytic FLOPs and the ReRAM-crossbar PIM cost model (pim.md); never imports torch."""
+"""recnas.hardware: FLOPs and the ReRAM-crossbar PIM cost model (pim.md); never imports torch."""
 
 from recnas.hardware.config import PRESETS
 from recnas.hardware.config import BlockGenes
@@ -9,5 +9,13 @@ from recnas.hardware.config import preset
 from recnas.hardware.pim import PIMCost
 from recnas.hardware.pim import cost
 
-__all__ = ["PRESETS", "BlockGenes", "HardwareGenes", "PIMConfig", "PIMCost", "cost", "lossless_adc_bits",
-           "preset"]
+__all__ = [
+    "PRESETS",
+    "BlockGenes",
+    "HardwareGenes",
+    "PIMConfig",
+    "PIMCost",
+    "cost",
+    "lossless_adc_bits",
+    "preset",
+]

@@ -1,8 +1,10 @@
-"""Co-design run glue (issue 6.4-6.5): co-search a run directory's supernet, then write the PIM report.
+"""Co-design run glue (issue 6.4-6.5): co-search a run directory's supernet, then write the PIM
+report.
 
-`codesign_run(run_dir, ...)` is the pipeline's `codesign` stage and `recnas pim search`. It journals to
-cosearch_journal.jsonl (resumable, like `recnas search`) and writes pim/*.json, plots and the report
-section. Torch, the data cache and the search loop are imported lazily (recnas.hardware stays torch-free).
+`codesign_run(run_dir, ...)` is the pipeline's `codesign` stage and `recnas pim search`. It journals
+to cosearch_journal.jsonl (resumable, like `recnas search`) and writes pim/*.json, plots and the
+report section. Torch, the data cache and the search loop are imported lazily (recnas.hardware stays
+torch-free).
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ def _scorer_settings(rd: RunDir) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - a run dir without a readable config uses the defaults above
         return out
     s = cfg.search
-    return {"finetune_steps": s.finetune_steps, "lr": s.finetune_lr,
-            "batch_size": s.finetune_batch or cfg.supernet.batch, "val_rows": s.val_rows}
+    return {
+        "finetune_steps": s.finetune_steps,
+        "lr": s.finetune_lr,
+        "batch_size": s.finetune_batch or cfg.supernet.batch,
+        "val_rows": s.val_rows,
+    }
 
 
 def best_architecture(rd: RunDir) -> Any:
-    """The accuracy-only winner: the top-k winner, else rank 1 of best_architectures.json, else the journal's best."""
+    """The accuracy-only winner: top-k winner, else best_architectures rank 1, else journal best."""
     from recnas.search import Journal
     from recnas.search import top_k
     from recnas.space import Architecture
@@ -41,7 +47,9 @@ def best_architecture(rd: RunDir) -> Any:
     summary = rd.topk / "summary.json"
     if summary.is_file():
         doc = json.loads(summary.read_text())
-        row = next((r for r in doc.get("candidates", []) if r.get("rank") == doc.get("winner")), None)
+        row = next(
+            (r for r in doc.get("candidates", []) if r.get("rank") == doc.get("winner")), None
+        )
         if row is not None:
             return Architecture.from_dict(row["arch"])
     if rd.best.is_file():
@@ -52,16 +60,19 @@ def best_architecture(rd: RunDir) -> Any:
         top = top_k(Journal(rd.journal).records(), 1)
         if top:
             return Architecture.from_dict(top[0].arch)
-    raise RecnasError(f"{rd.root}: no accuracy-only winner (topk/summary.json, {rd.best.name} or a scored "
-                      f"{rd.journal.name}); run the accuracy search first")
+    raise RecnasError(
+        f"{rd.root}: no accuracy-only winner (topk/summary.json, {rd.best.name} or a scored "
+        f"{rd.journal.name}); run the accuracy search first"
+    )
 
 
-def mixed_precision_supernet(rd: RunDir, cache: Any, *, steps: int | None, seed: int, device: str,
-                             progress: bool) -> tuple[Any, dict[str, Any], int]:
-    """The run's supernet, trained on for `steps` more steps with random per-block bits (STE fake quant).
+def mixed_precision_supernet(
+    rd: RunDir, cache: Any, *, steps: int | None, seed: int, device: str, progress: bool
+) -> tuple[Any, dict[str, Any], int]:
+    """The run's supernet, trained `steps` more steps with random per-block bits (STE fake quant).
 
-    Checkpointed to pim/supernet_mp.pt, so a rerun resumes or reuses it. `steps` None: a quarter of the
-    supernet's own steps. Returns (supernet in eval mode, its config, steps).
+    Checkpointed to pim/supernet_mp.pt, so a rerun resumes or reuses it. `steps` None: a quarter of
+    the supernet's own steps. Returns (supernet in eval mode, its config, steps).
     """
     from recnas.search.cosearch import enable_bits_sampling
     from recnas.train import load_supernet
@@ -73,23 +84,50 @@ def mixed_precision_supernet(rd: RunDir, cache: Any, *, steps: int | None, seed:
         return net, scfg, 0
     handle = enable_bits_sampling(net, seed=seed)
     try:
-        train_supernet(net, cache, space=scfg["space_obj"], epochs=10**6, max_steps=steps, batch_size=scfg.get("batch_size"),
-                       lr=0.04, full_path_steps=0, seed=seed, device=device, ckpt_path=rd.pim / "supernet_mp.pt",
-                       ckpt_every=max(1, steps // 4), progress=progress, log_every=max(1, steps // 4))
+        train_supernet(
+            net,
+            cache,
+            space=scfg["space_obj"],
+            epochs=10**6,
+            max_steps=steps,
+            batch_size=scfg.get("batch_size"),
+            lr=0.04,
+            full_path_steps=0,
+            seed=seed,
+            device=device,
+            ckpt_path=rd.pim / "supernet_mp.pt",
+            ckpt_every=max(1, steps // 4),
+            progress=progress,
+            log_every=max(1, steps // 4),
+        )
     finally:
         handle.remove()
     return net.eval(), scfg, steps
 
 
-def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[str] | None = None,
-                 budgets: dict[str, float] | None = None, population: int = 32, sample: int = 16,
-                 generations: int = 24, children: int = 8, seed: int = 0, device: str = "cpu",
-                 progress: bool = True, beta: float = 1.0, finetune_steps: int | None = None,
-                 val_rows: int | None = None, mp_steps: int | None = None) -> dict[str, Any]:
+def codesign_run(
+    run_dir: str | Path,
+    *,
+    mode: str = "pareto",
+    objectives: list[str] | None = None,
+    budgets: dict[str, float] | None = None,
+    population: int = 32,
+    sample: int = 16,
+    generations: int = 24,
+    children: int = 8,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    beta: float = 1.0,
+    finetune_steps: int | None = None,
+    val_rows: int | None = None,
+    mp_steps: int | None = None,
+) -> dict[str, Any]:
     """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison.
 
-    Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows` are given.
-    The supernet is first trained on with random bits for `mp_steps` (see `mixed_precision_supernet`).
+    Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows`
+    are given.
+    The supernet first trains on with random bits for `mp_steps` (`mixed_precision_supernet`).
     """
     import torch
 
@@ -109,34 +147,75 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
     rd = RunDir(run_dir)
     objectives = list(objective_keys(objectives or ["logloss", "energy", "latency"]))
     if not rd.supernet.is_file() or not rd.data_ref.is_file():
-        raise RecnasError(f"{rd.root}: needs supernet.pt and data.json (run the supernet stage first)")
+        raise RecnasError(
+            f"{rd.root}: needs supernet.pt and data.json (run the supernet stage first)"
+        )
     best = best_architecture(rd)
     torch.manual_seed(seed)
     cache = open_cache(json.loads(rd.data_ref.read_text())["cache"])
-    net, scfg, mp = mixed_precision_supernet(rd, cache, steps=mp_steps, seed=seed, device=device,
-                                             progress=progress)
+    net, scfg, mp = mixed_precision_supernet(
+        rd, cache, steps=mp_steps, seed=seed, device=device, progress=progress
+    )
     st = _scorer_settings(rd)
-    st.update({k: v for k, v in (("finetune_steps", finetune_steps), ("val_rows", val_rows)) if v is not None})
+    st.update(
+        {
+            k: v
+            for k, v in (("finetune_steps", finetune_steps), ("val_rows", val_rows))
+            if v is not None
+        }
+    )
     val_rows = st["val_rows"] if st["val_rows"] is not None else int(cache.num_rows("val"))
-    scorer = CandidateScorer(net, cache, finetune_steps=st["finetune_steps"], lr=st["lr"],
-                             batch_size=st["batch_size"], val_rows=val_rows, seed=seed, device=device)
+    scorer = CandidateScorer(
+        net,
+        cache,
+        finetune_steps=st["finetune_steps"],
+        lr=st["lr"],
+        batch_size=st["batch_size"],
+        val_rows=val_rows,
+        seed=seed,
+        device=device,
+    )
     hw = HwSpace()
     genome = cosearch_genome(scfg["space_obj"], hw, layernorm=bool(net.layernorm))
-    searcher = make_searcher(genome, mode=mode, objectives=objectives, population=population, sample=sample,
-                             generations=generations, children=children)
+    searcher = make_searcher(
+        genome,
+        mode=mode,
+        objectives=objectives,
+        population=population,
+        sample=sample,
+        generations=generations,
+        children=children,
+    )
     ref = uniform_candidate(best, 16)
     seeds = [ref, uniform_candidate(best, 8)]
     rd.pim.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(rd.pim / "cosearch_meta.json", {
-        "format": "recnas-cosearch-meta-v1", "mode": mode, "objectives": objectives,
-        "budgets": dict(budgets or {}), "beta": beta if math.isfinite(beta) else "inf",
-        "reference_hash": genome.hash(ref), "reference_n": 0, "schema": net.schema.to_dict(),
-        "hw_space": hw.to_dict(), "scorer": st, "seed": seed, "mixed_precision_steps": mp,
-        "config": baseline_config().to_dict()})
-    res = run_search(searcher=searcher, journal=Journal(rd.cosearch_journal),
-                     budget=searcher.budget, seed=seed,
-                     score_fn=CoScorer(scorer, net.schema, baseline_config(), budgets=budgets, beta=beta),
-                     enqueue=seeds, progress=progress)
+    atomic_write_json(
+        rd.pim / "cosearch_meta.json",
+        {
+            "format": "recnas-cosearch-meta-v1",
+            "mode": mode,
+            "objectives": objectives,
+            "budgets": dict(budgets or {}),
+            "beta": beta if math.isfinite(beta) else "inf",
+            "reference_hash": genome.hash(ref),
+            "reference_n": 0,
+            "schema": net.schema.to_dict(),
+            "hw_space": hw.to_dict(),
+            "scorer": st,
+            "seed": seed,
+            "mixed_precision_steps": mp,
+            "config": baseline_config().to_dict(),
+        },
+    )
+    res = run_search(
+        searcher=searcher,
+        journal=Journal(rd.cosearch_journal),
+        budget=searcher.budget,
+        seed=seed,
+        score_fn=CoScorer(scorer, net.schema, baseline_config(), budgets=budgets, beta=beta),
+        enqueue=seeds,
+        progress=progress,
+    )
     if not any(r.state == "COMPLETE" for r in res.records):
         raise RecnasError(f"co-search scored no candidate; see {rd.cosearch_journal}")
     return pim_report(rd.root)["comparison"]
@@ -144,22 +223,45 @@ def codesign_run(run_dir: str | Path, *, mode: str = "pareto", objectives: list[
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """Options of `recnas pim search`."""
-    p.add_argument("run_dir", type=Path, help="run directory with supernet.pt, data.json, best_architectures.json")
+    p.add_argument(
+        "run_dir",
+        type=Path,
+        help="run directory with supernet.pt, data.json, best_architectures.json",
+    )
     p.add_argument("--mode", choices=("pareto", "budget"), default="pareto")
-    p.add_argument("--objectives", nargs="+", default=["logloss", "energy", "latency"],
-                   help="logloss first, then any of flops energy latency area")
-    p.add_argument("--budget", action="append", default=[], metavar="NAME=LIMIT",
-                   help="budget mode limit, SI units (energy J/sample, latency s/sample, area mm2, flops)")
-    p.add_argument("--beta", type=float, default=1.0, help="penalty per unit relative excess (inf: reject)")
+    p.add_argument(
+        "--objectives",
+        nargs="+",
+        default=["logloss", "energy", "latency"],
+        help="logloss first, then any of flops energy latency area",
+    )
+    p.add_argument(
+        "--budget",
+        action="append",
+        default=[],
+        metavar="NAME=LIMIT",
+        help="budget mode limit, SI units (energy J/sample, latency s/sample, area mm2, flops)",
+    )
+    p.add_argument(
+        "--beta", type=float, default=1.0, help="penalty per unit relative excess (inf: reject)"
+    )
     p.add_argument("--population", type=int, default=32)
     p.add_argument("--sample", type=int, default=16)
     p.add_argument("--generations", type=int, default=24)
     p.add_argument("--children", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--mp-steps", type=int, help="mixed-precision supernet steps (default: 1/4 of its steps)")
-    p.add_argument("--finetune-steps", type=int, help="head fine-tune steps (default: the run's search setting)")
-    p.add_argument("--val-rows", type=int, help="val rows per score (default: the run's search setting)")
+    p.add_argument(
+        "--mp-steps", type=int, help="mixed-precision supernet steps (default: 1/4 of its steps)"
+    )
+    p.add_argument(
+        "--finetune-steps",
+        type=int,
+        help="head fine-tune steps (default: the run's search setting)",
+    )
+    p.add_argument(
+        "--val-rows", type=int, help="val rows per score (default: the run's search setting)"
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -180,10 +282,22 @@ def run_search_command(args: argparse.Namespace) -> int:
     budgets = parse_budgets(args.budget)
     if args.mode == "budget" and not budgets:
         raise RecnasError("--mode budget needs at least one --budget NAME=LIMIT")
-    out = codesign_run(args.run_dir, mode=args.mode, objectives=args.objectives, budgets=budgets,
-                       population=args.population, sample=args.sample, generations=args.generations,
-                       children=args.children, seed=args.seed, device=args.device,
-                       progress=not args.no_progress, beta=args.beta, mp_steps=args.mp_steps,
-                       finetune_steps=args.finetune_steps, val_rows=args.val_rows)
+    out = codesign_run(
+        args.run_dir,
+        mode=args.mode,
+        objectives=args.objectives,
+        budgets=budgets,
+        population=args.population,
+        sample=args.sample,
+        generations=args.generations,
+        children=args.children,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.no_progress,
+        beta=args.beta,
+        mp_steps=args.mp_steps,
+        finetune_steps=args.finetune_steps,
+        val_rows=args.val_rows,
+    )
     print(json.dumps(out, indent=2, default=float))
     return 0

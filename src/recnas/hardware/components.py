@@ -1,7 +1,9 @@
-"""Component table of the ReRAM PIM cost model (pim.md section 4): every number with its published source.
+"""Component table of the ReRAM PIM cost model (pim.md section 4): every number with its published
+source.
 
-Values are at 32 nm (ISAAC's calibration node) unless an entry says otherwise. Units are in the names:
-pJ, fJ, um2, mm2, mW. `Entry.source` names where each number comes from; "(inferred)" marks ours.
+Values are at 32 nm (ISAAC's calibration node) unless an entry says otherwise. Units are in the
+names: pJ, fJ, um2, mm2, mW. `Entry.source` names where each number comes from; "(inferred)" marks
+ours.
 """
 
 from __future__ import annotations
@@ -28,19 +30,27 @@ _HOROWITZ = "Horowitz, ISSCC 2014 (recalled in pim.md), 45 nm x0.66 to 32 nm"
 ADC_BITS: tuple[int, ...] = (4, 5, 6, 7, 8, 9, 10)
 ADC_ENERGY_PJ = Entry((0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38), "pJ/conversion, 4..10 bits", _HWC)
 ADC_AREA_UM2 = Entry((361, 477, 627, 845, 1200, 1828, 3002), "um2, 4..10 bits", _HWC)
-ADC_ENERGY_MURMANN_PJ = Entry((0.92, 0.94, 1.07, 1.31, 1.93, 5.53, 16.4),
-                              "pJ/conversion at 1.28 GS/s, 4..10 bits", _MURMANN)
-ADC_ENERGY_MURMANN_100MS_PJ = Entry((0.92, 0.94, 1.07, 1.31, 1.71, 2.34, 3.31),
-                                    "pJ/conversion at 100 MS/s, 4..10 bits", _MURMANN)
+ADC_ENERGY_MURMANN_PJ = Entry(
+    (0.92, 0.94, 1.07, 1.31, 1.93, 5.53, 16.4), "pJ/conversion at 1.28 GS/s, 4..10 bits", _MURMANN
+)
+ADC_ENERGY_MURMANN_100MS_PJ = Entry(
+    (0.92, 0.94, 1.07, 1.31, 1.71, 2.34, 3.31), "pJ/conversion at 100 MS/s, 4..10 bits", _MURMANN
+)
 
 TABLE: dict[str, Entry] = {
-    "E_dac_1bit": Entry(0.39, "pJ per row per slice (x2^(b_d-1))",
-                        "ISAAC: 4 mW over 1024 DACs at a 100 ns cycle"),
+    "E_dac_1bit": Entry(
+        0.39, "pJ per row per slice (x2^(b_d-1))", "ISAAC: 4 mW over 1024 DACs at a 100 ns cycle"
+    ),
     "A_dac": Entry(0.166, "um2 per DAC", "ISAAC: 0.00017 mm2 for 1024 DACs"),
-    "E_cell_2bit": Entry(1.83, "fJ per active cell per slice",
-                         "ISAAC: 0.3 mW per crossbar over 100 ns / 16,384 cells"),
+    "E_cell_2bit": Entry(
+        1.83,
+        "fJ per active cell per slice",
+        "ISAAC: 0.3 mW per crossbar over 100 ns / 16,384 cells",
+    ),
     "E_cell_1bit": Entry(3.45, "fJ per active cell per slice", "Timeloop simple_pim example table"),
-    "A_xbar_128": Entry(25.0, "um2 per 128x128 array (proportional to R*C)", "ISAAC; PUMA (2.5e-5 mm2)"),
+    "A_xbar_128": Entry(
+        25.0, "um2 per 128x128 array (proportional to R*C)", "ISAAC; PUMA (2.5e-5 mm2)"
+    ),
     "E_sh": Entry(0.001, "pJ per column sample", "ISAAC sample-and-hold: 10 uW for 1024 at 100 ns"),
     "A_sh": Entry(0.04, "um2 per column", "ISAAC sample-and-hold: 0.00004 mm2 for 1024"),
     "E_sa": Entry(0.021, "pJ per 16-bit shift-add", _HWC),
@@ -50,10 +60,15 @@ TABLE: dict[str, Entry] = {
     "E_mult_int8": Entry(0.2 * 0.66, "pJ (b^2 scaling for other widths, inferred)", _HOROWITZ),
     "E_add_int8": Entry(0.03 * 0.66, "pJ (linear in width, inferred)", _HOROWITZ),
     "E_mult_int32": Entry(3.1 * 0.66, "pJ (cross-check of the b^2 rule)", _HOROWITZ),
-    "E_elem_simple": Entry(0.03, "pJ per element (ReLU, add)", "pim.md 3.4: 0.03-0.1 pJ/element (inferred)"),
-    "E_elem_complex": Entry(0.1, "pJ per element (sigmoid, exp, LN)",
-                            "pim.md 3.4: 0.03-0.1 pJ/element (inferred)"),
-    "E_dram_bit": Entry(1950.0 / 64, "pJ/bit (1.3-2.6 nJ per 64 bits, midpoint)", "Horowitz, ISSCC 2014 (recalled)"),
+    "E_elem_simple": Entry(
+        0.03, "pJ per element (ReLU, add)", "pim.md 3.4: 0.03-0.1 pJ/element (inferred)"
+    ),
+    "E_elem_complex": Entry(
+        0.1, "pJ per element (sigmoid, exp, LN)", "pim.md 3.4: 0.03-0.1 pJ/element (inferred)"
+    ),
+    "E_dram_bit": Entry(
+        1950.0 / 64, "pJ/bit (1.3-2.6 nJ per 64 bits, midpoint)", "Horowitz, ISSCC 2014 (recalled)"
+    ),
     "E_edram_bit": Entry(0.08, "pJ/bit (20.45 pJ per 256-bit access)", "ISAAC eDRAM"),
     "t_write_128": Entry(11_000.0, "ns per 128x128 array, row by row", "PUMA simulator constants"),
     "V_set": Entry(2.0, "V SET pulse", "CiMLoop cell models; NeuroSim"),
@@ -69,7 +84,8 @@ def cell_write_pj() -> float:
     return v * v / r * t * 1e3  # W * ns = nJ; x1e3 -> pJ
 
 
-# Stillmaker & Baas 2017 (hwcomponents); 22 nm uses V6's 0.446 (the section 4 table rounds it to 0.45)
+# Stillmaker & Baas 2017 (hwcomponents); 22 nm uses V6's 0.446 (the section 4 table rounds it to
+# 0.45)
 TECH_ENERGY: dict[int, float] = {65: 1.88, 45: 1.52, 32: 1.0, 28: 0.78, 22: 0.446, 14: 0.21}
 TECH_SOURCE = "Stillmaker & Baas 2017, as tabulated in hwcomponents (22 nm: 0.446, pim.md V6)"
 
@@ -92,13 +108,18 @@ def _curve(values: tuple[float, ...], bits: int) -> float:
         raise ConfigError(f"adc_bits = {bits}; the ADC table starts at {ADC_BITS[0]} bits")
     if bits <= ADC_BITS[-1]:
         return float(values[bits - ADC_BITS[0]])
-    return float(values[-1]) * 2.0 ** (bits - ADC_BITS[-1])  # beyond 10 bits: x2 per bit (inferred, Walden FOM)
+    return float(values[-1]) * 2.0 ** (
+        bits - ADC_BITS[-1]
+    )  # beyond 10 bits: x2 per bit (inferred, Walden FOM)
 
 
 def adc_energy_pj(bits: int, curve: str = "isaac") -> float:
     """Energy of one conversion at `bits` (curve 'isaac' = hwcomponents ISAAC-scaled, 'murmann')."""
-    table = {"isaac": ADC_ENERGY_PJ, "murmann": ADC_ENERGY_MURMANN_PJ,
-             "murmann_100ms": ADC_ENERGY_MURMANN_100MS_PJ}
+    table = {
+        "isaac": ADC_ENERGY_PJ,
+        "murmann": ADC_ENERGY_MURMANN_PJ,
+        "murmann_100ms": ADC_ENERGY_MURMANN_100MS_PJ,
+    }
     if curve not in table:
         raise ConfigError(f"unknown ADC curve {curve!r}; choose from {sorted(table)}")
     return _curve(table[curve].value, bits)  # type: ignore[arg-type]
@@ -116,14 +137,21 @@ def value(name: str) -> float:
 
 # ISAAC reference power (mW) / area (mm2) tables for V1, with their multiplicity (pim.md section 4).
 ISAAC_IMA: dict[str, tuple[float, float]] = {
-    "adc (8 x 8-bit, 1.28 GS/s)": (16.0, 0.0096), "dac (8 x 128 x 1-bit)": (4.0, 0.00017),
-    "sample_hold (8 x 128)": (0.01, 0.00004), "crossbar (8 x 128x128)": (2.4, 0.0002),
-    "shift_add (4)": (0.2, 0.00024), "input_register (2 KB)": (1.24, 0.0021),
+    "adc (8 x 8-bit, 1.28 GS/s)": (16.0, 0.0096),
+    "dac (8 x 128 x 1-bit)": (4.0, 0.00017),
+    "sample_hold (8 x 128)": (0.01, 0.00004),
+    "crossbar (8 x 128x128)": (2.4, 0.0002),
+    "shift_add (4)": (0.2, 0.00024),
+    "input_register (2 KB)": (1.24, 0.0021),
     "output_register (256 B)": (0.23, 0.00077),
 }
 ISAAC_TILE: dict[str, tuple[float, float]] = {
-    "edram (64 KB)": (20.7, 0.083), "bus": (7.0, 0.090), "router (1/4)": (42.0 / 4, 0.151 / 4),
-    "sigmoid": (0.52, 0.0006), "shift_add": (0.05, 0.00006), "max_pool": (0.4, 0.00024),
+    "edram (64 KB)": (20.7, 0.083),
+    "bus": (7.0, 0.090),
+    "router (1/4)": (42.0 / 4, 0.151 / 4),
+    "sigmoid": (0.52, 0.0006),
+    "shift_add": (0.05, 0.00006),
+    "max_pool": (0.4, 0.00024),
     "output_register (3 KB)": (1.68, 0.0032),
 }
 ISAAC_CHIP_EXTRA: dict[str, tuple[float, float]] = {"hyper_transport": (10400.0, 22.88)}

@@ -1,8 +1,9 @@
-"""PIM configuration knobs and presets (pim.md 3.1) and the per-operator hardware genes of the co-search.
+"""PIM configuration knobs and presets (pim.md 3.1) and the per-operator hardware genes of the co-
+search.
 
-`PIMConfig` holds the hardware; `HardwareGenes` holds what the co-search draws: per block the dense and
-sparse (w_bits, a_bits) and the interaction mapping (xbar | digital), plus the global crossbar size,
-ADC bits and ADC sharing. Pure Python (no torch).
+`PIMConfig` holds the hardware; `HardwareGenes` holds what the co-search draws: per block the dense
+and sparse (w_bits, a_bits) and the interaction mapping (xbar | digital), plus the global crossbar
+size, ADC bits and ADC sharing. Pure Python (no torch).
 """
 
 from __future__ import annotations
@@ -54,15 +55,29 @@ class PIMConfig:
             (self.xbar_rows >= 2 and self.xbar_cols >= 2, "xbar_rows/xbar_cols must be >= 2"),
             (self.cell_bits in CELL_BITS, f"cell_bits must be one of {list(CELL_BITS)}"),
             (self.dac_bits in (1, 2), "dac_bits must be 1 or 2"),
-            (self.adc_bits is None or self.adc_bits >= 4, "adc_bits must be >= 4 or null (lossless)"),
+            (
+                self.adc_bits is None or self.adc_bits >= 4,
+                "adc_bits must be >= 4 or null (lossless)",
+            ),
             (1 <= self.cols_per_adc <= self.xbar_cols, "cols_per_adc must be in 1..xbar_cols"),
-            (self.polarity in ("offset", "differential"), "polarity must be offset or differential"),
+            (
+                self.polarity in ("offset", "differential"),
+                "polarity must be offset or differential",
+            ),
             (self.mapping in ("auto", "naive"), "mapping must be auto or naive"),
-            (self.weight_dup >= 1 and self.digital_macs >= 1 and self.batch >= 1,
-             "weight_dup, digital_macs and batch must be >= 1"),
-            (self.embedding in EMBEDDING_PLACEMENTS, f"embedding must be one of {list(EMBEDDING_PLACEMENTS)}"),
+            (
+                self.weight_dup >= 1 and self.digital_macs >= 1 and self.batch >= 1,
+                "weight_dup, digital_macs and batch must be >= 1",
+            ),
+            (
+                self.embedding in EMBEDDING_PLACEMENTS,
+                f"embedding must be one of {list(EMBEDDING_PLACEMENTS)}",
+            ),
             (self.w_bits >= 1 and self.a_bits >= 1, "w_bits and a_bits must be >= 1"),
-            (self.tech_nm in TECH_ENERGY, f"tech_nm = {self.tech_nm}; supported nodes {sorted(TECH_ENERGY)}"),
+            (
+                self.tech_nm in TECH_ENERGY,
+                f"tech_nm = {self.tech_nm}; supported nodes {sorted(TECH_ENERGY)}",
+            ),
         ]
         for ok, msg in checks:
             if not ok:
@@ -97,7 +112,7 @@ class PIMConfig:
 
 
 def lossless_adc_bits(cfg: PIMConfig) -> int:
-    """log2(R) + b_d + b_c, minus 1 if b_d or b_c is 1, minus 1 for ISAAC's weight flipping (pim.md 2)."""
+    """log2(R) + b_d + b_c, -1 if b_d or b_c is 1, -1 for ISAAC's weight flipping (pim.md 2)."""
     bits = math.ceil(math.log2(cfg.xbar_rows)) + cfg.dac_bits + cfg.cell_bits
     bits -= 1 if (cfg.dac_bits == 1 or cfg.cell_bits == 1) else 0
     return bits - 1
@@ -123,7 +138,7 @@ Pair = tuple[int, int]
 
 @dataclass(frozen=True)
 class BlockGenes:
-    """Hardware genes of one block: dense and sparse (w_bits, a_bits) and the interaction mapping."""
+    """One block's genes: dense and sparse (w_bits, a_bits) and the interaction mapping."""
 
     dense: Pair = (8, 8)
     sparse: Pair = (8, 8)
@@ -133,7 +148,9 @@ class BlockGenes:
         object.__setattr__(self, "dense", (int(self.dense[0]), int(self.dense[1])))
         object.__setattr__(self, "sparse", (int(self.sparse[0]), int(self.sparse[1])))
         if self.mapping not in MAPPINGS:
-            raise ConfigError(f"block genes: mapping {self.mapping!r}; choose from {list(MAPPINGS)}")
+            raise ConfigError(
+                f"block genes: mapping {self.mapping!r}; choose from {list(MAPPINGS)}"
+            )
         if any(b < 1 for b in (*self.dense, *self.sparse)):
             raise ConfigError(f"block genes: bits must be >= 1, got {self.dense} / {self.sparse}")
 
@@ -157,8 +174,17 @@ class HardwareGenes:
         object.__setattr__(self, "head", (int(self.head[0]), int(self.head[1])))
 
     @classmethod
-    def uniform(cls, num_blocks: int, *, w_bits: int = 8, a_bits: int = 8, mapping: str = "digital",
-                xbar_size: int = 128, adc_bits: int | None = 8, cols_per_adc: int = 128) -> HardwareGenes:
+    def uniform(
+        cls,
+        num_blocks: int,
+        *,
+        w_bits: int = 8,
+        a_bits: int = 8,
+        mapping: str = "digital",
+        xbar_size: int = 128,
+        adc_bits: int | None = 8,
+        cols_per_adc: int = 128,
+    ) -> HardwareGenes:
         """The same bits and mapping for every block (and the head)."""
         b = BlockGenes((w_bits, a_bits), (w_bits, a_bits), mapping)
         return cls((b,) * num_blocks, xbar_size, adc_bits, cols_per_adc, (w_bits, a_bits))
@@ -166,31 +192,49 @@ class HardwareGenes:
     @classmethod
     def from_config(cls, cfg: PIMConfig, num_blocks: int) -> HardwareGenes:
         """The genes a config implies: its bits everywhere; naive puts interactions on crossbars."""
-        g = cls.uniform(num_blocks, w_bits=cfg.w_bits, a_bits=cfg.a_bits,
-                        mapping="xbar" if cfg.mapping == "naive" else "digital",
-                        xbar_size=cfg.xbar_rows, adc_bits=cfg.adc_bits, cols_per_adc=cfg.cols_per_adc)
+        g = cls.uniform(
+            num_blocks,
+            w_bits=cfg.w_bits,
+            a_bits=cfg.a_bits,
+            mapping="xbar" if cfg.mapping == "naive" else "digital",
+            xbar_size=cfg.xbar_rows,
+            adc_bits=cfg.adc_bits,
+            cols_per_adc=cfg.cols_per_adc,
+        )
         return g
 
     def apply(self, cfg: PIMConfig) -> PIMConfig:
         """`cfg` with the global knobs of these genes (square crossbars of `xbar_size`)."""
-        return replace(cfg, xbar_rows=self.xbar_size, xbar_cols=self.xbar_size, adc_bits=self.adc_bits,
-                       cols_per_adc=min(self.cols_per_adc, self.xbar_size))
+        return replace(
+            cfg,
+            xbar_rows=self.xbar_size,
+            xbar_cols=self.xbar_size,
+            adc_bits=self.adc_bits,
+            cols_per_adc=min(self.cols_per_adc, self.xbar_size),
+        )
 
     def supernet_bits(self) -> dict[int, Pair]:
-        """{block (1-based): (w_bits, a_bits)} for `Supernet.forward(bits=...)` (quantises per block)."""
+        """{block (1-based): (w_bits, a_bits)} for `Supernet.forward(bits=...)`."""
         out = {}
         for k, b in enumerate(self.blocks, 1):
             if b.dense != b.sparse:
-                raise ConfigError(f"block {k}: the supernet quantises per block; dense bits {b.dense} "
-                                  f"!= sparse bits {b.sparse}")
+                raise ConfigError(
+                    f"block {k}: the supernet quantises per block; dense bits {b.dense} "
+                    f"!= sparse bits {b.sparse}"
+                )
             out[k] = b.dense
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"format": "recnas-hw-v1", "xbar_size": self.xbar_size, "adc_bits": self.adc_bits,
-                "cols_per_adc": self.cols_per_adc, "head": list(self.head),
-                "blocks": [b.to_dict() for b in self.blocks]}
+        return {
+            "format": "recnas-hw-v1",
+            "xbar_size": self.xbar_size,
+            "adc_bits": self.adc_bits,
+            "cols_per_adc": self.cols_per_adc,
+            "head": list(self.head),
+            "blocks": [b.to_dict() for b in self.blocks],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> HardwareGenes:
@@ -198,9 +242,16 @@ class HardwareGenes:
         if not isinstance(d, dict) or d.get("format", "recnas-hw-v1") != "recnas-hw-v1":
             raise ConfigError("hardware genes JSON must be an object with format 'recnas-hw-v1'")
         try:
-            blocks = tuple(BlockGenes(tuple(b["dense"]), tuple(b["sparse"]), b.get("mapping", "digital"))
-                           for b in d["blocks"])
-            return cls(blocks, int(d.get("xbar_size", 128)), d.get("adc_bits", 8),
-                       int(d.get("cols_per_adc", 128)), tuple(d.get("head", (16, 16))))
+            blocks = tuple(
+                BlockGenes(tuple(b["dense"]), tuple(b["sparse"]), b.get("mapping", "digital"))
+                for b in d["blocks"]
+            )
+            return cls(
+                blocks,
+                int(d.get("xbar_size", 128)),
+                d.get("adc_bits", 8),
+                int(d.get("cols_per_adc", 128)),
+                tuple(d.get("head", (16, 16))),
+            )
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise ConfigError(f"hardware genes JSON: bad or missing field ({e})") from None

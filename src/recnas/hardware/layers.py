@@ -1,6 +1,7 @@
 """Cost of one crossbar-mapped layer (pim.md 3.3) and of digital work (pim.md 3.4), per sample.
 
-Energies in pJ, latencies in ns, areas in mm2. Every constant comes from `components` (sourced table).
+Energies in pJ, latencies in ns, areas in mm2. Every constant comes from `components` (sourced
+table).
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from dataclasses import field
 from recnas.hardware import components as comp
 from recnas.hardware.config import PIMConfig
 
-ENERGY_KEYS: tuple[str, ...] = ("adc", "dac", "cell", "sh", "shift_add", "write", "digital", "buffer", "noc")
+ENERGY_KEYS: tuple[str, ...] = (
+    "adc",
+    "dac",
+    "cell",
+    "sh",
+    "shift_add",
+    "write",
+    "digital",
+    "buffer",
+    "noc",
+)
 
 
 @dataclass(frozen=True)
 class XbarLayer:
-    """A weight-stationary K->N layer applied to V vectors per sample (or an operand matrix if `write`)."""
+    """A weight-stationary K->N layer on V vectors per sample (an operand matrix if `write`)."""
 
     name: str
     k: int
@@ -25,7 +36,9 @@ class XbarLayer:
     v: int = 1
     w_bits: int = 8
     a_bits: int = 8
-    write: bool = False  # operand matrix rewritten for every sample (activation x activation, naive)
+    write: bool = (
+        False  # operand matrix rewritten for every sample (activation x activation, naive)
+    )
     reps: int = 1  # independent operand matrices per sample (each written and read once)
 
 
@@ -69,28 +82,47 @@ class LayerCost:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {"name": self.name, "kind": self.kind, "block": self.block, "macs": self.macs,
-                "energy_pj": self.energy_pj, "energy": dict(self.energy), "latency_ns": self.latency_ns,
-                "area_mm2": self.area_mm2, "n_xbar": self.n_xbar, "util": self.util,
-                "counts": dict(self.counts)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "block": self.block,
+            "macs": self.macs,
+            "energy_pj": self.energy_pj,
+            "energy": dict(self.energy),
+            "latency_ns": self.latency_ns,
+            "area_mm2": self.area_mm2,
+            "n_xbar": self.n_xbar,
+            "util": self.util,
+            "counts": dict(self.counts),
+        }
 
 
 def xbar_counts(layer: XbarLayer, cfg: PIMConfig) -> dict[str, int]:
-    """Per-input-vector counts of pim.md 3.3 (slices, arrays, conversions, drives, cell activations)."""
+    """Per-input-vector counts of pim.md 3.3 (slices, arrays, conversions, drives, cells)."""
     r, c, p = cfg.xbar_rows, cfg.xbar_cols, cfg.p
     s_w = math.ceil(layer.w_bits / cfg.cell_bits)
     s_a = math.ceil(layer.a_bits / cfg.dac_bits)
     t_r = math.ceil(layer.k / r)
     t_c = math.ceil(layer.n * s_w * p / c)
     cols = layer.n * s_w * p
-    return {"s_w": s_w, "s_a": s_a, "t_r": t_r, "t_c": t_c, "n_xbar": t_r * t_c,
-            "n_adc": s_a * t_r * cols, "n_dac": s_a * layer.k * t_c, "n_cell": s_a * layer.k * cols,
-            "n_add": s_a * (t_r - 1) * cols, "cells": layer.k * cols,
-            "buffer_bits": t_c * layer.k * layer.a_bits + layer.n * layer.a_bits}
+    return {
+        "s_w": s_w,
+        "s_a": s_a,
+        "t_r": t_r,
+        "t_c": t_c,
+        "n_xbar": t_r * t_c,
+        "n_adc": s_a * t_r * cols,
+        "n_dac": s_a * layer.k * t_c,
+        "n_cell": s_a * layer.k * cols,
+        "n_add": s_a * (t_r - 1) * cols,
+        "cells": layer.k * cols,
+        "buffer_bits": t_c * layer.k * layer.a_bits + layer.n * layer.a_bits,
+    }
 
 
 def _cell_fj(cell_bits: int) -> float:
-    # 1-bit from the Timeloop table; 2-bit from ISAAC; 4-bit cells assumed to read like 2-bit (inferred)
+    # 1-bit from the Timeloop table; 2-bit from ISAAC; 4-bit cells assumed to read like 2-bit
+    # (inferred)
     return comp.value("E_cell_1bit") if cell_bits == 1 else comp.value("E_cell_2bit")
 
 
@@ -118,17 +150,31 @@ def xbar_cost(layer: XbarLayer, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
         latency += rows * comp.value("t_write_128") / 128
     latency *= layer.reps
     r, c = cfg.xbar_rows, cfg.xbar_cols
-    per_xbar_um2 = (comp.value("A_xbar_128") * r * c / (128 * 128)
-                    + math.ceil(c / cfg.cols_per_adc) * comp.adc_area_um2(cfg.adc_resolution)
-                    + r * comp.value("A_dac") + c * comp.value("A_sh"))
+    per_xbar_um2 = (
+        comp.value("A_xbar_128") * r * c / (128 * 128)
+        + math.ceil(c / cfg.cols_per_adc) * comp.adc_area_um2(cfg.adc_resolution)
+        + r * comp.value("A_dac")
+        + c * comp.value("A_sh")
+    )
     n_xbar = n["n_xbar"] * cfg.weight_dup
     area = n_xbar * per_xbar_um2 * 1e-6 * comp.tech_area_factor(cfg.tech_nm)
-    return LayerCost(layer.name, "xbar", block, layer.k * layer.n * layer.v * layer.reps, energy,
-                     latency, area, n_xbar, n["cells"] * cfg.weight_dup, n_xbar * r * c, n)
+    return LayerCost(
+        layer.name,
+        "xbar",
+        block,
+        layer.k * layer.n * layer.v * layer.reps,
+        energy,
+        latency,
+        area,
+        n_xbar,
+        n["cells"] * cfg.weight_dup,
+        n_xbar * r * c,
+        n,
+    )
 
 
 def mult_pj(bits: int) -> float:
-    """Digital multiply energy at `bits` (Horowitz int8 scaled by (b/8)^2; int32 checks the rule)."""
+    """Digital multiply energy at `bits` (Horowitz int8 x (b/8)^2; int32 checks the rule)."""
     return comp.value("E_mult_int8") * (bits / 8) ** 2
 
 
@@ -140,10 +186,15 @@ def add_pj(bits: int) -> float:
 def digital_cost(work: DigitalWork, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
     """Energy and latency of digital work (pim.md 3.4): MACs, operand reads, element-wise ops."""
     f_e = comp.tech_energy_factor(cfg.tech_nm)
-    e_dig = (work.macs * (mult_pj(work.bits) + add_pj(work.bits))
-             + work.simple * comp.value("E_elem_simple") + work.complex * comp.value("E_elem_complex"))
-    energy = {"digital": e_dig * f_e, "buffer": work.operands * work.bits * comp.value("E_buf") * f_e}
+    e_dig = (
+        work.macs * (mult_pj(work.bits) + add_pj(work.bits))
+        + work.simple * comp.value("E_elem_simple")
+        + work.complex * comp.value("E_elem_complex")
+    )
+    energy = {
+        "digital": e_dig * f_e,
+        "buffer": work.operands * work.bits * comp.value("E_buf") * f_e,
+    }
     ops = work.macs + work.simple + work.complex
     latency = math.ceil(ops * cfg.batch / cfg.digital_macs) / cfg.digital_freq_ghz
-    return LayerCost(work.name, "digital", block, work.macs, energy, latency,
-                     counts={"ops": ops})
+    return LayerCost(work.name, "digital", block, work.macs, energy, latency, counts={"ops": ops})

@@ -1,8 +1,9 @@
-"""ReRAM-crossbar PIM cost of a NASRec architecture (pim.md 3): operator mapping, per-layer and total cost.
+"""ReRAM-crossbar PIM cost of a NASRec architecture (pim.md 3): operator mapping, per-layer and
+total cost.
 
 `cost(arch, schema, cfg, genes)` maps every live block (pim.md 3.2, identity rule as the model) onto
-crossbar layers and digital work, and sums energy (with breakdown), sequential and critical-path latency,
-pipelined throughput, area, crossbar count and utilisation. Pure Python (no torch).
+crossbar layers and digital work, and sums energy (with breakdown), sequential and critical-path
+latency, pipelined throughput, area, crossbar count and utilisation. Pure Python (no torch).
 """
 
 from __future__ import annotations
@@ -39,7 +40,16 @@ if TYPE_CHECKING:  # recnas.data's package imports torch; hardware must not
     from recnas.hardware.flops import BlockShape
 
 Work = Union[XbarLayer, DigitalWork]
-__all__ = ["PIMConfig", "HardwareGenes", "BlockGenes", "PRESETS", "preset", "PIMCost", "cost", "map_block"]
+__all__ = [
+    "PIMConfig",
+    "HardwareGenes",
+    "BlockGenes",
+    "PRESETS",
+    "preset",
+    "PIMCost",
+    "cost",
+    "map_block",
+]
 
 
 class _Chain:
@@ -49,9 +59,10 @@ class _Chain:
         self.prefix, (self.w, self.a), self.mapping, self.ln = prefix, bits, mapping, ln
         self.items: list[Work] = []
 
-    def linear(self, name: str, k: int, n: int, *, v: int = 1, ln_elems: int | None = None,
-               relu: int = 0) -> None:
-        """A weight-stationary linear K->N on V vectors, then LN (if on) and ReLU on the digital unit."""
+    def linear(
+        self, name: str, k: int, n: int, *, v: int = 1, ln_elems: int | None = None, relu: int = 0
+    ) -> None:
+        """A crossbar linear K->N on V vectors, then LN (if on) and ReLU on the digital unit."""
         self.items.append(XbarLayer(f"{self.prefix}.{name}", k, n, v, self.w, self.a))
         ln_n = (n * v if ln_elems is None else ln_elems) if self.ln else 0
         self.elementwise(f"{name}.post", simple=relu, complex=ln_n)
@@ -59,18 +70,23 @@ class _Chain:
     def elementwise(self, name: str, *, simple: int = 0, complex: int = 0) -> None:
         """ReLU/add (simple) and sigmoid/exp/LN (complex) elements on the digital unit."""
         if simple or complex:
-            self.items.append(DigitalWork(f"{self.prefix}.{name}", simple=simple, complex=complex,
-                                          bits=self.a))
+            self.items.append(
+                DigitalWork(f"{self.prefix}.{name}", simple=simple, complex=complex, bits=self.a)
+            )
 
-    def interaction(self, name: str, *, macs: int, operands: int, xbar: tuple[int, int, int],
-                    reps: int = 1) -> None:
-        """Activation x activation products: digital MACs, or (mapping xbar) a rewritten operand matrix."""
+    def interaction(
+        self, name: str, *, macs: int, operands: int, xbar: tuple[int, int, int], reps: int = 1
+    ) -> None:
+        """Activation x activation products: digital MACs, or (xbar) a rewritten operand matrix."""
         if self.mapping == "xbar":
             k, n, v = xbar
-            self.items.append(XbarLayer(f"{self.prefix}.{name}", k, n, v, self.a, self.a, True, reps))
+            self.items.append(
+                XbarLayer(f"{self.prefix}.{name}", k, n, v, self.a, self.a, True, reps)
+            )
         else:
-            self.items.append(DigitalWork(f"{self.prefix}.{name}", macs=macs, operands=operands,
-                                          bits=self.a))
+            self.items.append(
+                DigitalWork(f"{self.prefix}.{name}", macs=macs, operands=operands, bits=self.a)
+            )
 
 
 def _dense(ch: _Chain, g: Block, sh: BlockShape, e: int) -> None:
@@ -121,9 +137,10 @@ def _sparse(ch: _Chain, g: Block, sh: BlockShape, e: int) -> None:
         raise ConfigError(f"unknown sparse op {op!r}")
 
 
-def map_block(g: Block, sh: BlockShape, live: tuple[bool, bool], genes: BlockGenes, *, e: int,
-              ln: bool) -> dict[str, list[Work]]:
-    """Work of one block by part: dense op, sparse op, mergers (FM into y, d2s into Y). Dead parts: none."""
+def map_block(
+    g: Block, sh: BlockShape, live: tuple[bool, bool], genes: BlockGenes, *, e: int, ln: bool
+) -> dict[str, list[Work]]:
+    """Work of one block by part: dense op, sparse op, mergers (FM, d2s); dead parts get none."""
     ny, nys = live
     need_d, need_s = block_needs(g, ny, nys)
     dense = _Chain("dense", genes.dense, genes.mapping, ln)
@@ -134,7 +151,9 @@ def map_block(g: Block, sh: BlockShape, live: tuple[bool, bool], genes: BlockGen
     if need_s:
         _sparse(sparse, g, sh, e)
     s = sh.sparse_width
-    if ny and g.fm:  # (sum S)^2 - sum S^2: squares are activation x activation (naive: diagonal matrices)
+    if (
+        ny and g.fm
+    ):  # (sum S)^2 - sum S^2: squares are activation x activation (naive: diagonal matrices)
         merge.interaction("fm", macs=(s + 1) * e, operands=s * e, xbar=(e, e, 1), reps=s + 1)
         merge.elementwise("fm.adds", simple=2 * s * e + sh.dense_width)
         if sh.dense_width != e:
@@ -185,48 +204,78 @@ class PIMCost:
 
     def summary(self) -> dict[str, Any]:
         """Headline figures (JSON-ready)."""
-        return {"energy_pj": self.energy_pj, "energy": dict(self.energy), "embedding_pj": self.embedding_pj,
-                "latency_ns": self.latency_seq_ns, "latency_crit_ns": self.latency_crit_ns,
-                "throughput": self.throughput, "area_mm2": self.area_mm2, "n_xbar": self.n_xbar,
-                "util": self.util, "macs": self.macs, "flops": self.flops}
+        return {
+            "energy_pj": self.energy_pj,
+            "energy": dict(self.energy),
+            "embedding_pj": self.embedding_pj,
+            "latency_ns": self.latency_seq_ns,
+            "latency_crit_ns": self.latency_crit_ns,
+            "throughput": self.throughput,
+            "area_mm2": self.area_mm2,
+            "n_xbar": self.n_xbar,
+            "util": self.util,
+            "macs": self.macs,
+            "flops": self.flops,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Summary, config, genes and per-layer figures."""
-        return {**self.summary(), "config": self.config.to_dict(), "genes": self.genes.to_dict(),
-                "layers": [lc.to_dict() for lc in self.layers]}
+        return {
+            **self.summary(),
+            "config": self.config.to_dict(),
+            "genes": self.genes.to_dict(),
+            "layers": [lc.to_dict() for lc in self.layers],
+        }
 
 
 def _cost_items(items: list[Work], cfg: PIMConfig, block: int) -> list[LayerCost]:
-    return [xbar_cost(w, cfg, block=block) if isinstance(w, XbarLayer) else digital_cost(w, cfg, block=block)
-            for w in items]
+    return [
+        xbar_cost(w, cfg, block=block)
+        if isinstance(w, XbarLayer)
+        else digital_cost(w, cfg, block=block)
+        for w in items
+    ]
 
 
 def _deps(g: Block, need_d: bool, need_s: bool) -> set[int]:
     deps: set[int] = set()
     if need_d:
-        deps |= {g.dense_left, g.dense_right} if g.dense_op in ("gating", "sum") else set(g.dense_idx)
+        deps |= (
+            {g.dense_left, g.dense_right} if g.dense_op in ("gating", "sum") else set(g.dense_idx)
+        )
         deps |= set(g.sparse_idx) if g.dense_op == "dot_product" else set()
     if need_s:
         deps |= set(g.sparse_idx)
     return deps
 
 
-def cost(arch: Architecture, schema: FeatureSchema, cfg: PIMConfig | None = None,
-         genes: HardwareGenes | None = None) -> PIMCost:
-    """Per-sample PIM cost of `arch` (single op per block) on `cfg` with `genes` (default: the config's)."""
+def cost(
+    arch: Architecture,
+    schema: FeatureSchema,
+    cfg: PIMConfig | None = None,
+    genes: HardwareGenes | None = None,
+) -> PIMCost:
+    """Per-sample PIM cost of `arch` on `cfg` with `genes` (default: the config's own)."""
     cfg = cfg or PRESETS["baseline"]
     if genes is None:
         genes = HardwareGenes.from_config(cfg, arch.num_blocks)
     elif len(genes.blocks) != arch.num_blocks:
-        raise ConfigError(f"hardware genes have {len(genes.blocks)} blocks; architecture has {arch.num_blocks}")
+        raise ConfigError(
+            f"hardware genes have {len(genes.blocks)} blocks; architecture has {arch.num_blocks}"
+        )
     cfg = genes.apply(cfg)
     e, ln = schema.embed_dim, arch.layernorm
     layers: list[LayerCost] = []
     finish = [0.0] * (arch.num_blocks + 1)
-    for k, (g, sh, lv, bg) in enumerate(zip(arch.blocks, block_shapes(arch, schema), liveness(arch),
-                                            genes.blocks), 1):
-        parts = {name: _cost_items(items, cfg, k) for name, items in
-                 map_block(g, sh, (lv.dense_out, lv.sparse_out), bg, e=e, ln=ln).items()}
+    for k, (g, sh, lv, bg) in enumerate(
+        zip(arch.blocks, block_shapes(arch, schema), liveness(arch), genes.blocks), 1
+    ):
+        parts = {
+            name: _cost_items(items, cfg, k)
+            for name, items in map_block(
+                g, sh, (lv.dense_out, lv.sparse_out), bg, e=e, ln=ln
+            ).items()
+        }
         start = max((finish[j] for j in _deps(g, lv.dense, lv.sparse)), default=0.0)
         t = {name: sum(lc.latency_ns for lc in part) for name, part in parts.items()}
         finish[k] = start + max(t["dense"], t["sparse"]) + t["merge"] if lv.live else 0.0
@@ -241,26 +290,33 @@ def cost(arch: Architecture, schema: FeatureSchema, cfg: PIMConfig | None = None
     emb = embedding_pj(schema, cfg)
     if cfg.embedding != "none":
         energy["embedding"] = emb
-    return PIMCost(layers=layers, energy=energy, latency_seq_ns=sum(lc.latency_ns for lc in layers),
-                   latency_crit_ns=finish[-1] + sum(lc.latency_ns for lc in head_costs),
-                   area_mm2=sum(lc.area_mm2 for lc in layers) + fixed_area_mm2(cfg), embedding_pj=emb,
-                   macs=sum(lc.macs for lc in layers), flops=flop_count(arch, schema).flops,
-                   config=cfg, genes=genes)
+    return PIMCost(
+        layers=layers,
+        energy=energy,
+        latency_seq_ns=sum(lc.latency_ns for lc in layers),
+        latency_crit_ns=finish[-1] + sum(lc.latency_ns for lc in head_costs),
+        area_mm2=sum(lc.area_mm2 for lc in layers) + fixed_area_mm2(cfg),
+        embedding_pj=emb,
+        macs=sum(lc.macs for lc in layers),
+        flops=flop_count(arch, schema).flops,
+        config=cfg,
+        genes=genes,
+    )
 
 
 def fixed_area_mm2(cfg: PIMConfig) -> float:
-    """Area every design carries: one 64 KB eDRAM activation buffer (ISAAC tile); digital unit not modelled."""
+    """Area every design carries: a 64 KB eDRAM buffer (ISAAC tile); digital unit not modelled."""
     return comp.value("A_edram_64kb") * comp.tech_area_factor(cfg.tech_nm)
 
 
 def embedding_pj(schema: FeatureSchema, cfg: PIMConfig) -> float:
-    """Embedding lookups per sample, F x dim x bits x E_read_bit (pim.md 3.5); eDRAM unless 'dram'."""
+    """Embedding lookups per sample, F x dim x bits x E_read_bit (pim.md 3.5)."""
     per_bit = comp.value("E_dram_bit") if cfg.embedding == "dram" else comp.value("E_edram_bit")
     return schema.num_sparse * schema.embed_dim * cfg.embedding_bits * per_bit
 
 
 def codesign_run(run_dir: Any, **options: Any) -> dict[str, Any]:
-    """The pipeline's codesign stage; see `recnas.hardware.codesign.codesign_run` (imports torch lazily)."""
+    """The pipeline's codesign stage: `recnas.hardware.codesign.codesign_run` (lazy torch)."""
     from recnas.hardware.codesign import codesign_run as run
 
     return run(run_dir, **options)

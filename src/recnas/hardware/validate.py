@@ -1,7 +1,9 @@
-"""Validation of the PIM cost model against published numbers and invariants (pim.md section 5, V1-V7).
+"""Validation of the PIM cost model against published numbers and invariants (pim.md section 5,
+V1-V7).
 
 `run_checks()` returns one `Check` per target: published value, model value, relative error, status.
-Statuses: PASS, FAIL, NOT_REPRODUCED (no honest derivation; not a failure), SKIP (optional tool absent).
+Statuses: PASS, FAIL, NOT_REPRODUCED (no honest derivation; not a failure), SKIP (optional tool
+absent).
 """
 
 from __future__ import annotations
@@ -59,21 +61,33 @@ def isaac_sums() -> dict[str, tuple[float, float]]:
     ima = tuple(sum(v[i] for v in comp.ISAAC_IMA.values()) for i in (0, 1))
     n_ima, n_tile = comp.ISAAC_SHAPE["imas_per_tile"], comp.ISAAC_SHAPE["tiles"]
     tile = tuple(n_ima * ima[i] + sum(v[i] for v in comp.ISAAC_TILE.values()) for i in (0, 1))
-    chip = tuple(n_tile * tile[i] + sum(v[i] for v in comp.ISAAC_CHIP_EXTRA.values()) for i in (0, 1))
+    chip = tuple(
+        n_tile * tile[i] + sum(v[i] for v in comp.ISAAC_CHIP_EXTRA.values()) for i in (0, 1)
+    )
     return {"ima": ima, "tile": tile, "chip": chip}  # type: ignore[dict-item]
 
 
 def isaac_peak(cfg: PIMConfig) -> dict[str, float]:
     """Peak figures computed from the configuration: MAC/s per IMA, chip TOPS, GOPS/mm2, GOPS/W."""
     per_weight = xbar_counts(XbarLayer("w", 1, 1, w_bits=cfg.w_bits, a_bits=cfg.a_bits), cfg)
-    weights = comp.ISAAC_SHAPE["xbars_per_ima"] * cfg.xbar_rows * cfg.xbar_cols // (per_weight["s_w"] * cfg.p)
+    weights = (
+        comp.ISAAC_SHAPE["xbars_per_ima"]
+        * cfg.xbar_rows
+        * cfg.xbar_cols
+        // (per_weight["s_w"] * cfg.p)
+    )
     t_mvm_s = per_weight["s_a"] * cfg.t_slice_ns * 1e-9
     mac_s = weights / t_mvm_s
     imas = comp.ISAAC_SHAPE["imas_per_tile"] * comp.ISAAC_SHAPE["tiles"]
     ops = 2 * mac_s * imas
     sums = isaac_sums()
-    return {"ima_gmac_s": mac_s / 1e9, "chip_tops": ops / 1e12, "gops_mm2": ops / 1e9 / sums["chip"][1],
-            "gops_w": ops / 1e9 / (sums["chip"][0] / 1e3), "ima_pj_per_mac": sums["ima"][0] * 1e-3 / mac_s * 1e12}
+    return {
+        "ima_gmac_s": mac_s / 1e9,
+        "chip_tops": ops / 1e12,
+        "gops_mm2": ops / 1e9 / sums["chip"][1],
+        "gops_w": ops / 1e9 / (sums["chip"][0] / 1e3),
+        "ima_pj_per_mac": sums["ima"][0] * 1e-3 / mac_s * 1e12,
+    }
 
 
 def action_pj_per_mac(cfg: PIMConfig) -> float:
@@ -96,38 +110,90 @@ def _v1() -> list[Check]:
 def _v2_v3() -> list[Check]:
     cfg = preset("isaac")
     pk, src = isaac_peak(cfg), "pim.md V2 (derived from ISAAC's configuration)"
-    out = [_num("V2", "ISAAC GMAC/s per IMA", 10.24, pk["ima_gmac_s"], 0.01, src),
-           _num("V2", "ISAAC chip TOPS", 41.3, pk["chip_tops"], 0.01, src),
-           _num("V2", "ISAAC GOPS/s/mm2", 483.0, pk["gops_mm2"], 0.01, src),
-           _num("V2", "ISAAC GOPS/W", 627.0, pk["gops_w"], 0.01, src)]
+    out = [
+        _num("V2", "ISAAC GMAC/s per IMA", 10.24, pk["ima_gmac_s"], 0.01, src),
+        _num("V2", "ISAAC chip TOPS", 41.3, pk["chip_tops"], 0.01, src),
+        _num("V2", "ISAAC GOPS/s/mm2", 483.0, pk["gops_mm2"], 0.01, src),
+        _num("V2", "ISAAC GOPS/W", 627.0, pk["gops_w"], 0.01, src),
+    ]
     act16 = action_pj_per_mac(cfg)
-    out.append(_num("V3", "pJ/MAC 16-bit: action model vs power model", pk["ima_pj_per_mac"], act16, 0.10,
-                    "ISAAC IMA power / computed MAC rate (2.35 pJ)"))
-    out.append(_num("V3", "pJ/MAC 16-bit: action model vs pim.md figure", 2.23, act16, 0.10, "pim.md 3.3"))
-    out.append(_num("V3", "pJ/MAC 8/8 bits", 0.56, action_pj_per_mac(replace(cfg, w_bits=8, a_bits=8)),
-                    0.10, "pim.md 3.3"))
+    out.append(
+        _num(
+            "V3",
+            "pJ/MAC 16-bit: action model vs power model",
+            pk["ima_pj_per_mac"],
+            act16,
+            0.10,
+            "ISAAC IMA power / computed MAC rate (2.35 pJ)",
+        )
+    )
+    out.append(
+        _num("V3", "pJ/MAC 16-bit: action model vs pim.md figure", 2.23, act16, 0.10, "pim.md 3.3")
+    )
+    out.append(
+        _num(
+            "V3",
+            "pJ/MAC 8/8 bits",
+            0.56,
+            action_pj_per_mac(replace(cfg, w_bits=8, a_bits=8)),
+            0.10,
+            "pim.md 3.3",
+        )
+    )
     return out
 
 
 def _v4() -> list[Check]:
-    # PUMA's published figures include cores, vector units, register files and instruction memory whose
+    # PUMA's published figures include cores, vector units, register files and instruction memory
+    # whose
     # constants pim.md does not quote; a crossbar-level figure would not be an honest comparison.
-    return [Check("V4", f"PUMA {k}", comp.PUMA[f"published_{k}"].value, "not derived", None, 0.20,
-                  "NOT_REPRODUCED", comp.PUMA[f"published_{k}"].source) for k in ("gops_mm2", "gops_w")]
+    return [
+        Check(
+            "V4",
+            f"PUMA {k}",
+            comp.PUMA[f"published_{k}"].value,
+            "not derived",
+            None,
+            0.20,
+            "NOT_REPRODUCED",
+            comp.PUMA[f"published_{k}"].source,
+        )
+        for k in ("gops_mm2", "gops_w")
+    ]
 
 
 def _v5() -> list[Check]:
     out = []
     for curve in ("isaac", "murmann", "murmann_100ms"):
         e = [comp.adc_energy_pj(b, curve) for b in comp.ADC_BITS]
-        out.append(_flag("V5", f"ADC energy curve '{curve}' monotone in bits", _monotone(e), _fmt(e)))
+        out.append(
+            _flag("V5", f"ADC energy curve '{curve}' monotone in bits", _monotone(e), _fmt(e))
+        )
     a = [comp.adc_area_um2(b) for b in comp.ADC_BITS]
     out.append(_flag("V5", "ADC area curve monotone in bits", _monotone(a), _fmt(a)))
     for b in (4, 5, 6, 7, 8):
-        out.append(_num("V5", f"ADC {b}-bit: ISAAC-scaled vs Murmann (pJ)", comp.adc_energy_pj(b, "murmann"),
-                        comp.adc_energy_pj(b, "isaac"), 0.20, comp.ADC_ENERGY_MURMANN_PJ.source))
+        out.append(
+            _num(
+                "V5",
+                f"ADC {b}-bit: ISAAC-scaled vs Murmann (pJ)",
+                comp.adc_energy_pj(b, "murmann"),
+                comp.adc_energy_pj(b, "isaac"),
+                0.20,
+                comp.ADC_ENERGY_MURMANN_PJ.source,
+            )
+        )
     if importlib.util.find_spec("hwcomponents_adc") is None:
-        out.append(Check("V5", "hwcomponents_adc cross-check", "optional", "package absent", None, None, "SKIP"))
+        out.append(
+            Check(
+                "V5",
+                "hwcomponents_adc cross-check",
+                "optional",
+                "package absent",
+                None,
+                None,
+                "SKIP",
+            )
+        )
     return out
 
 
@@ -150,14 +216,16 @@ class RefSchema:
 
 
 def reference_arch(dead: tuple[str, int] = ("fc", 64)) -> Architecture:
-    """A 4-block architecture with every interaction (Gram, gating, attention, FM, d2s); block 2 is dead."""
+    """4 blocks with every interaction (Gram, gating, attention, FM, d2s); block 2 is dead."""
     b = Block
-    return Architecture((
-        b((0,), (0,), 0, 0, ("dot_product",), ("attention",), 64, 16, d2s=True),
-        b((0, 1), (0,), 0, 0, (dead[0],), ("efc",), dead[1], 32),  # read by no one: dead
-        b((1,), (0, 1), 0, 1, ("gating",), ("efc",), 128, 32, fm=True),
-        b((0, 3), (1, 3), 1, 3, ("fc",), ("attention",), 256, 16),
-    ))
+    return Architecture(
+        (
+            b((0,), (0,), 0, 0, ("dot_product",), ("attention",), 64, 16, d2s=True),
+            b((0, 1), (0,), 0, 0, (dead[0],), ("efc",), dead[1], 32),  # read by no one: dead
+            b((1,), (0, 1), 0, 1, ("gating",), ("efc",), 128, 32, fm=True),
+            b((0, 3), (1, 3), 1, 3, ("fc",), ("attention",), 256, 16),
+        )
+    )
 
 
 def _sweep(vals: list[Any], fn: Any) -> tuple[list[float], list[float]]:
@@ -169,49 +237,107 @@ def _v6() -> list[Check]:
     arch, sch, base = reference_arch(), RefSchema(), preset("baseline", mapping="auto")
     n = arch.num_blocks
     out = []
-    e, a = _sweep([4, 5, 6, 7, 8, 9, 10], lambda b: cost(arch, sch, base,
-                  HardwareGenes.uniform(n, adc_bits=b)))
-    out.append(_flag("V6", "energy, area non-decreasing in adc_bits", _monotone(e) and _monotone(a), _fmt(e)))
+    e, a = _sweep(
+        [4, 5, 6, 7, 8, 9, 10],
+        lambda b: cost(arch, sch, base, HardwareGenes.uniform(n, adc_bits=b)),
+    )
+    out.append(
+        _flag(
+            "V6", "energy, area non-decreasing in adc_bits", _monotone(e) and _monotone(a), _fmt(e)
+        )
+    )
     for name in ("w_bits", "a_bits"):
+
         def gen(bits: int, name: str = name) -> Any:
-            kw = {"w_bits": bits, "a_bits": 8} if name == "w_bits" else {"w_bits": 8, "a_bits": bits}
+            kw = (
+                {"w_bits": bits, "a_bits": 8} if name == "w_bits" else {"w_bits": 8, "a_bits": bits}
+            )
             return cost(arch, sch, base, HardwareGenes.uniform(n, **kw))
+
         e, a = _sweep([4, 8, 16], gen)
-        out.append(_flag("V6", f"energy, area non-decreasing in {name}", _monotone(e) and _monotone(a), _fmt(e)))
+        out.append(
+            _flag(
+                "V6",
+                f"energy, area non-decreasing in {name}",
+                _monotone(e) and _monotone(a),
+                _fmt(e),
+            )
+        )
     cols = [1, 2, 4, 8, 16, 32, 128]
     cs = [cost(arch, sch, base, HardwareGenes.uniform(n, cols_per_adc=m)) for m in cols]
     lat, area = [c.latency_seq_ns for c in cs], [c.area_mm2 for c in cs]
     ok = _monotone(lat) and lat[-1] > lat[4] and _monotone(area[::-1], strict=True)
-    out.append(_flag("V6", "cols_per_adc raises latency, lowers area", ok, f"lat {_fmt(lat)}; area {_fmt(area)}"))
+    out.append(
+        _flag(
+            "V6",
+            "cols_per_adc raises latency, lowers area",
+            ok,
+            f"lat {_fmt(lat)}; area {_fmt(area)}",
+        )
+    )
     c1 = xbar_counts(XbarLayer("k", 100, 60), base)["n_cell"]
     c2 = xbar_counts(XbarLayer("k", 200, 60), base)["n_cell"]
     out.append(_flag("V6", "doubling K doubles n_cell", c2 == 2 * c1, f"{c1} -> {c2}"))
-    utils = [xbar_cost(XbarLayer("u", k, m, w_bits=w), replace(base, xbar_rows=r, xbar_cols=r, cols_per_adc=8, polarity=p)).util
-             for k in (1, 16, 129, 458) for m in (1, 16, 300) for w in (4, 8, 16) for r in (64, 128, 256)
-             for p in ("offset", "differential")]
+    utils = [
+        xbar_cost(
+            XbarLayer("u", k, m, w_bits=w),
+            replace(base, xbar_rows=r, xbar_cols=r, cols_per_adc=8, polarity=p),
+        ).util
+        for k in (1, 16, 129, 458)
+        for m in (1, 16, 300)
+        for w in (4, 8, 16)
+        for r in (64, 128, 256)
+        for p in ("offset", "differential")
+    ]
     out.append(_flag("V6", "util <= 1", max(utils) <= 1.0, f"max {max(utils):.4f}"))
     e32 = cost(arch, sch, base).energy
     e22 = cost(arch, sch, replace(base, tech_nm=22)).energy
     ratios = [e22[k] / e32[k] for k in ENERGY_KEYS if e32[k] > 0]
-    out.append(_flag("V6", "32 -> 22 nm scales every dynamic energy by 0.446",
-                     all(abs(r - 0.446) < 1e-9 for r in ratios), _fmt(ratios), "0.446"))
+    out.append(
+        _flag(
+            "V6",
+            "32 -> 22 nm scales every dynamic energy by 0.446",
+            all(abs(r - 0.446) < 1e-9 for r in ratios),
+            _fmt(ratios),
+            "0.446",
+        )
+    )
     other = reference_arch(dead=("dot_product", 1024))
     same = {cost(x, sch, base).summary()["energy_pj"] for x in (arch, other, canonical(arch))}
     same_lat = {cost(x, sch, base).latency_crit_ns for x in (arch, other, canonical(arch))}
-    out.append(_flag("V6", "a dead block adds nothing", len(same) == 1 and len(same_lat) == 1, _fmt(sorted(same))))
+    out.append(
+        _flag(
+            "V6",
+            "a dead block adds nothing",
+            len(same) == 1 and len(same_lat) == 1,
+            _fmt(sorted(same)),
+        )
+    )
     dig = cost(arch, sch, base, HardwareGenes.uniform(n, mapping="digital"))
     xb = cost(arch, sch, base, HardwareGenes.uniform(n, mapping="xbar"))
-    out.append(_flag("V6", "interaction digital -> xbar raises latency", xb.latency_seq_ns > dig.latency_seq_ns,
-                     f"{dig.latency_seq_ns:.0f} -> {xb.latency_seq_ns:.0f} ns"))
+    out.append(
+        _flag(
+            "V6",
+            "interaction digital -> xbar raises latency",
+            xb.latency_seq_ns > dig.latency_seq_ns,
+            f"{dig.latency_seq_ns:.0f} -> {xb.latency_seq_ns:.0f} ns",
+        )
+    )
     return out
 
 
 def mlp_cost(width: int, cfg: PIMConfig) -> tuple[int, float, float]:
     """(MACs, energy pJ, latency ns) of a 2-layer MLP width -> width -> width with ReLUs (V7)."""
-    items = [xbar_cost(XbarLayer(f"l{i}", width, width, w_bits=cfg.w_bits, a_bits=cfg.a_bits), cfg)
-             for i in (1, 2)]
+    items = [
+        xbar_cost(XbarLayer(f"l{i}", width, width, w_bits=cfg.w_bits, a_bits=cfg.a_bits), cfg)
+        for i in (1, 2)
+    ]
     items += [digital_cost(DigitalWork("relu", simple=width, bits=cfg.a_bits), cfg) for _ in (1, 2)]
-    return (sum(c.macs for c in items), sum(c.energy_pj for c in items), sum(c.latency_ns for c in items))
+    return (
+        sum(c.macs for c in items),
+        sum(c.energy_pj for c in items),
+        sum(c.latency_ns for c in items),
+    )
 
 
 def _v7() -> list[Check]:
@@ -219,9 +345,11 @@ def _v7() -> list[Check]:
     m1, e1, t1 = mlp_cost(512, cfg)
     m2, e2, t2 = mlp_cost(256, cfg)
     fr, er, lr = m1 / m2, e1 / e2, t1 / t2
-    return [_flag("V7", "halving an MLP's widths: FLOPs 4x", fr == 4.0, f"{fr:.3f}", "4.0"),
-            _flag("V7", "... energy cut strictly less than 4x", er < fr, f"{er:.3f}", "< 4"),
-            _flag("V7", "... latency cut strictly less than 4x", lr < fr, f"{lr:.3f}", "< 4")]
+    return [
+        _flag("V7", "halving an MLP's widths: FLOPs 4x", fr == 4.0, f"{fr:.3f}", "4.0"),
+        _flag("V7", "... energy cut strictly less than 4x", er < fr, f"{er:.3f}", "< 4"),
+        _flag("V7", "... latency cut strictly less than 4x", lr < fr, f"{lr:.3f}", "< 4"),
+    ]
 
 
 def run_checks() -> list[Check]:

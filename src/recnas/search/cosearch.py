@@ -1,12 +1,13 @@
-"""PIM co-search (pim.md 1.4, 3.6; issue 6.3-6.4): architecture + hardware genes, scored through the supernet.
+"""PIM co-search (pim.md 1.4, 3.6; issue 6.3-6.4): architecture + hardware genes, scored through the
+supernet.
 
-A candidate is (Architecture, HardwareGenes). Per block, one (w_bits, a_bits) drawn from {4, 8, 16} is
-used for both the dense and the sparse part, because the supernet fake-quantises per block; the
-interaction mapping (digital | xbar) and the global crossbar size / ADC bits / ADC sharing are drawn too.
-Candidates are scored through the supernet *at their bits* (so low precision costs accuracy where it
-does) and costed by `recnas.hardware.pim`. Modes: `pareto` (non-dominated rank + crowding parent
-selection) and `budget` (cost limits; infeasible candidates are penalised, or rejected with beta=inf).
-Torch is imported lazily (only the scorer and the mixed-precision training hook need it).
+A candidate is (Architecture, HardwareGenes). Per block, one (w_bits, a_bits) drawn from {4, 8, 16}
+is used for both the dense and the sparse part, because the supernet fake-quantises per block; the
+interaction mapping (digital | xbar) and the global crossbar size / ADC bits / ADC sharing are drawn
+too. Candidates are scored through the supernet *at their bits* (so low precision costs accuracy
+where it does) and costed by `recnas.hardware.pim`. Modes: `pareto` (non-dominated rank + crowding
+parent selection) and `budget` (cost limits; infeasible candidates are penalised, or rejected with
+beta=inf). Torch is imported lazily (only the scorer and the mixed-precision training hook need it).
 """
 
 from __future__ import annotations
@@ -38,14 +39,19 @@ from recnas.space import num_mutations
 from recnas.space import sample_arch
 
 # objective name -> (value key in the journal, unit); budgets use these units
-OBJECTIVES: dict[str, str] = {"logloss": "", "flops": "FLOPs/sample", "energy": "J/sample",
-                              "latency": "s/sample", "area": "mm2"}
+OBJECTIVES: dict[str, str] = {
+    "logloss": "",
+    "flops": "FLOPs/sample",
+    "energy": "J/sample",
+    "latency": "s/sample",
+    "area": "mm2",
+}
 REJECT_PENALTY = 1e3  # added to the log loss of an infeasible candidate when beta = inf (rejection)
 
 
 @dataclass(frozen=True)
 class HwSpace:
-    """The hardware genes the co-search draws from (adc_bits None = lossless for the crossbar size)."""
+    """The hardware genes the co-search draws from (adc_bits None = lossless)."""
 
     bits: tuple[int, ...] = BITS
     mappings: tuple[str, ...] = ("digital", "xbar")
@@ -67,7 +73,11 @@ class CoCandidate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored in the journal)."""
-        return {"format": "recnas-cosearch-v1", "arch": self.arch.to_dict(), "hw": self.genes.to_dict()}
+        return {
+            "format": "recnas-cosearch-v1",
+            "arch": self.arch.to_dict(),
+            "hw": self.genes.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CoCandidate:
@@ -84,8 +94,13 @@ def sample_genes(num_blocks: int, hw: HwSpace, rng: random.Random) -> HardwareGe
         pair = (rng.choice(hw.bits), rng.choice(hw.bits))
         blocks.append(BlockGenes(pair, pair, rng.choice(hw.mappings)))
     size = rng.choice(hw.xbar_sizes)
-    return HardwareGenes(tuple(blocks), size, rng.choice(hw.adc_bits),
-                         min(rng.choice(hw.cols_per_adc), size), (16, 16))
+    return HardwareGenes(
+        tuple(blocks),
+        size,
+        rng.choice(hw.adc_bits),
+        min(rng.choice(hw.cols_per_adc), size),
+        (16, 16),
+    )
 
 
 def _other(options: Sequence[Any], old: Any, rng: random.Random) -> Any:
@@ -94,7 +109,7 @@ def _other(options: Sequence[Any], old: Any, rng: random.Random) -> Any:
 
 
 def mutate_genes(genes: HardwareGenes, hw: HwSpace, rng: random.Random) -> HardwareGenes:
-    """Change one hardware gene (a block's w or a bits or mapping, or one global knob) to a new value."""
+    """Change one hardware gene (a block's w/a bits or mapping, or a global knob) to a new value."""
     moves = ["w", "a", "mapping", "xbar_size", "adc_bits", "cols_per_adc"]
     move = rng.choice(moves)
     if move in ("w", "a", "mapping"):
@@ -107,13 +122,15 @@ def mutate_genes(genes: HardwareGenes, hw: HwSpace, rng: random.Random) -> Hardw
             pair = list(b.dense)
             pair[i] = _other(hw.bits, pair[i], rng)
             nb = BlockGenes(tuple(pair), tuple(pair), b.mapping)  # type: ignore[arg-type]
-        return replace(genes, blocks=genes.blocks[:k] + (nb,) + genes.blocks[k + 1:])
+        return replace(genes, blocks=genes.blocks[:k] + (nb,) + genes.blocks[k + 1 :])
     if move == "xbar_size":
         size = _other(hw.xbar_sizes, genes.xbar_size, rng)
         return replace(genes, xbar_size=size, cols_per_adc=min(genes.cols_per_adc, size))
     if move == "adc_bits":
         return replace(genes, adc_bits=_other(hw.adc_bits, genes.adc_bits, rng))
-    return replace(genes, cols_per_adc=min(_other(hw.cols_per_adc, genes.cols_per_adc, rng), genes.xbar_size))
+    return replace(
+        genes, cols_per_adc=min(_other(hw.cols_per_adc, genes.cols_per_adc, rng), genes.xbar_size)
+    )
 
 
 def cohash(c: CoCandidate) -> str:
@@ -148,29 +165,50 @@ class _Mutate:
         return replace(c, genes=mutate_genes(c.genes, self.hw, rng))
 
 
-def cosearch_genome(space: Any, hw: HwSpace | None = None, *, layernorm: bool = True,
-                    p_arch: float = 0.5) -> Genome:
-    """The co-search genome: draw/mutate (architecture, hardware genes); a move changes one or the other."""
+def cosearch_genome(
+    space: Any, hw: HwSpace | None = None, *, layernorm: bool = True, p_arch: float = 0.5
+) -> Genome:
+    """The co-search genome: draw/mutate (architecture, hardware genes); a move changes one."""
     hw = hw or HwSpace()
-    return Genome(name=f"cosearch:{getattr(space, 'name', space)}", sample=_Sample(space, hw, layernorm),
-                  mutate=_Mutate(space, hw, p_arch), hash=cohash, to_dict=CoCandidate.to_dict,
-                  from_dict=CoCandidate.from_dict, num_mutations=num_mutations)
+    return Genome(
+        name=f"cosearch:{getattr(space, 'name', space)}",
+        sample=_Sample(space, hw, layernorm),
+        mutate=_Mutate(space, hw, p_arch),
+        hash=cohash,
+        to_dict=CoCandidate.to_dict,
+        from_dict=CoCandidate.from_dict,
+        num_mutations=num_mutations,
+    )
 
 
-def cost_values(arch: Architecture, genes: HardwareGenes, schema: Any, cfg: PIMConfig) -> dict[str, float]:
+def cost_values(
+    arch: Architecture, genes: HardwareGenes, schema: Any, cfg: PIMConfig
+) -> dict[str, float]:
     """The hardware objectives of one candidate (SI units: J, s; area mm2) and readable extras."""
     c = cost(arch, schema, cfg, genes)
-    return {"flops": float(c.flops), "energy": c.energy_pj * 1e-12, "latency": c.latency_seq_ns * 1e-9,
-            "area": c.area_mm2, "energy_pj": c.energy_pj, "latency_ns": c.latency_seq_ns,
-            "latency_crit_ns": c.latency_crit_ns, "util": c.util, "n_xbar": float(c.n_xbar)}
+    return {
+        "flops": float(c.flops),
+        "energy": c.energy_pj * 1e-12,
+        "latency": c.latency_seq_ns * 1e-9,
+        "area": c.area_mm2,
+        "energy_pj": c.energy_pj,
+        "latency_ns": c.latency_seq_ns,
+        "latency_crit_ns": c.latency_crit_ns,
+        "util": c.util,
+        "n_xbar": float(c.n_xbar),
+    }
 
 
-def budget_values(values: dict[str, float], budgets: dict[str, float], beta: float) -> dict[str, float]:
-    """`feasible` (1/0) and `penalized` = logloss + beta * sum of relative excesses (beta=inf: rejection)."""
+def budget_values(
+    values: dict[str, float], budgets: dict[str, float], beta: float
+) -> dict[str, float]:
+    """`feasible` (1/0); `penalized` = logloss + beta * sum of relative excesses (inf: reject)."""
     excess = 0.0
     for name, limit in budgets.items():
         if name not in OBJECTIVES or name == "logloss":
-            raise ConfigError(f"budget on {name!r}; budgets apply to {[k for k in OBJECTIVES if k != 'logloss']}")
+            raise ConfigError(
+                f"budget on {name!r}; budgets apply to {[k for k in OBJECTIVES if k != 'logloss']}"
+            )
         excess += max(0.0, values[name] / float(limit) - 1.0)
     feasible = excess == 0.0
     pen = 0.0 if feasible else (REJECT_PENALTY if math.isinf(beta) else beta * excess)
@@ -178,10 +216,17 @@ def budget_values(values: dict[str, float], budgets: dict[str, float], beta: flo
 
 
 class CoScorer:
-    """Scores a CoCandidate: supernet proxy log loss at the genes' bits + PIM cost (+ budget terms)."""
+    """Scores a CoCandidate: proxy log loss at the genes' bits + PIM cost (+ budget terms)."""
 
-    def __init__(self, scorer: Any, schema: Any, cfg: PIMConfig, *, budgets: dict[str, float] | None = None,
-                 beta: float = 1.0) -> None:
+    def __init__(
+        self,
+        scorer: Any,
+        schema: Any,
+        cfg: PIMConfig,
+        *,
+        budgets: dict[str, float] | None = None,
+        beta: float = 1.0,
+    ) -> None:
         self.scorer, self.schema, self.cfg = scorer, schema, cfg
         self.budgets, self.beta = dict(budgets or {}), beta
         self.net = scorer.supernet
@@ -200,7 +245,7 @@ class CoScorer:
 
 
 class QuantView:
-    """The supernet seen through fixed per-block bits: what CandidateScorer calls, with `bits` added."""
+    """The supernet seen through fixed per-block bits (what CandidateScorer calls, + `bits`)."""
 
     def __init__(self, net: Any, bits: dict[int, tuple[int, int]]) -> None:
         self.net, self.bits, self.schema = net, bits, net.schema
@@ -219,20 +264,22 @@ class QuantView:
         return self
 
 
-def sample_bits(arch: Architecture, rng: random.Random, choices: Sequence[int] = BITS, *,
-                p_full: float = 0.0) -> dict[int, tuple[int, int]] | None:
-    """Random per-block (w_bits, a_bits) for mixed-precision supernet training (None: full precision)."""
+def sample_bits(
+    arch: Architecture, rng: random.Random, choices: Sequence[int] = BITS, *, p_full: float = 0.0
+) -> dict[int, tuple[int, int]] | None:
+    """Random per-block (w_bits, a_bits) for mixed-precision training (None: full precision)."""
     if p_full > 0 and rng.random() < p_full:
         return None
     return {k: (rng.choice(choices), rng.choice(choices)) for k in range(1, arch.num_blocks + 1)}
 
 
-def enable_bits_sampling(supernet: Any, *, choices: Sequence[int] = BITS, p_full: float = 0.25,
-                         seed: int = 0) -> Any:
-    """Make every training-mode forward without `bits` draw random per-block bits; returns the hook handle.
+def enable_bits_sampling(
+    supernet: Any, *, choices: Sequence[int] = BITS, p_full: float = 0.25, seed: int = 0
+) -> Any:
+    """Make training-mode forwards without `bits` draw random per-block bits; returns the handle.
 
-    Works with `train_supernet` unchanged (the train loop calls model(dense, sparse, path)). Bits are
-    drawn from torch's global RNG, which the train loop seeds and checkpoints, so resume stays exact.
+    Works with `train_supernet` unchanged (the train loop calls model(dense, sparse, path)).
+    Bits come from torch's global RNG, which the train loop seeds and checkpoints: resume is exact.
     Call `.remove()` on the handle to stop sampling.
     """
     import torch
@@ -242,7 +289,10 @@ def enable_bits_sampling(supernet: Any, *, choices: Sequence[int] = BITS, p_full
             return None
         arch = args[2] if len(args) >= 3 else kwargs["arch"]
         draw = torch.randint(0, 1 << 30, (1,)).item()
-        kwargs = {**kwargs, "bits": sample_bits(arch, random.Random(f"{seed}:{draw}"), choices, p_full=p_full)}
+        kwargs = {
+            **kwargs,
+            "bits": sample_bits(arch, random.Random(f"{seed}:{draw}"), choices, p_full=p_full),
+        }
         return args, kwargs
 
     return supernet.register_forward_pre_hook(hook, with_kwargs=True)
@@ -252,29 +302,53 @@ def objective_keys(objectives: Sequence[str]) -> tuple[str, ...]:
     """Validate objective names (logloss first)."""
     bad = [o for o in objectives if o not in OBJECTIVES]
     if bad or not objectives or objectives[0] != "logloss":
-        raise ConfigError(f"objectives must start with 'logloss' and be among {list(OBJECTIVES)}, got {list(objectives)}")
+        raise ConfigError(
+            f"objectives must start with 'logloss' and be among {list(OBJECTIVES)}, "
+            f"got {list(objectives)}"
+        )
     return tuple(objectives)
 
 
-def make_searcher(genome: Genome, *, mode: str, objectives: Sequence[str], population: int, sample: int,
-                  generations: int, children: int) -> Any:
-    """Pareto evolution (rank + crowding parents) or budget evolution (lowest penalised log loss)."""
+def make_searcher(
+    genome: Genome,
+    *,
+    mode: str,
+    objectives: Sequence[str],
+    population: int,
+    sample: int,
+    generations: int,
+    children: int,
+) -> Any:
+    """Pareto evolution (rank + crowding parents) or budget evolution (lowest penalised loss)."""
     from recnas.search import ParetoEvolution
     from recnas.search import RegularizedEvolution
 
     if mode == "pareto":
-        return ParetoEvolution(genome, objectives=objective_keys(objectives), population=population,
-                               sample=sample, generations=generations, children=children)
+        return ParetoEvolution(
+            genome,
+            objectives=objective_keys(objectives),
+            population=population,
+            sample=sample,
+            generations=generations,
+            children=children,
+        )
     if mode == "budget":
-        return RegularizedEvolution(genome, population=population, sample=sample, generations=generations,
-                                    children=children, objective="penalized")
+        return RegularizedEvolution(
+            genome,
+            population=population,
+            sample=sample,
+            generations=generations,
+            children=children,
+            objective="penalized",
+        )
     raise ConfigError(f"co-search mode {mode!r}; choose pareto or budget")
 
 
 def uniform_candidate(arch: Architecture, bits: int = 16) -> CoCandidate:
-    """The accuracy-only reference as a co-search candidate: uniform bits, digital mapping, 128x128."""
-    return CoCandidate(arch, HardwareGenes.uniform(arch.num_blocks, w_bits=bits, a_bits=bits,
-                                                   adc_bits=None))
+    """The accuracy-only reference as a candidate: uniform bits, digital mapping, 128x128."""
+    return CoCandidate(
+        arch, HardwareGenes.uniform(arch.num_blocks, w_bits=bits, a_bits=bits, adc_bits=None)
+    )
 
 
 def baseline_config() -> PIMConfig:
@@ -282,6 +356,17 @@ def baseline_config() -> PIMConfig:
     return preset("baseline")
 
 
-__all__ = ["CoCandidate", "CoScorer", "HwSpace", "QuantView", "budget_values", "cosearch_genome",
-           "enable_bits_sampling", "make_searcher", "mutate_genes", "sample_bits", "sample_genes",
-           "uniform_candidate"]
+__all__ = [
+    "CoCandidate",
+    "CoScorer",
+    "HwSpace",
+    "QuantView",
+    "budget_values",
+    "cosearch_genome",
+    "enable_bits_sampling",
+    "make_searcher",
+    "mutate_genes",
+    "sample_bits",
+    "sample_genes",
+    "uniform_candidate",
+]
