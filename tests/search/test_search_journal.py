@@ -101,6 +101,11 @@ def test_corrupt_middle_line_is_a_one_line_error(tmp_path: Path) -> None:
     path.write_text(json.dumps(_start(0)) + "\n" + json.dumps({"event": "bogus"}) + "\n")
     with pytest.raises(DataError, match=r"journal.jsonl:2: not a journal event"):
         Journal(path).records()
+    path.write_text(json.dumps(_start(0)) + "\n" + json.dumps({"event": "finished", "n": 0}) + "\n"
+                    + json.dumps(_start(1)) + "\n")
+    with pytest.raises(DataError, match=r"journal.jsonl:2: finished event needs a string 'hash', "
+                       r"'state' COMPLETE or FAIL"):
+        Journal(path).records()
 
 
 def test_worker_files_merge_without_duplicates(tmp_path: Path) -> None:

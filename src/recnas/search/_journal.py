@@ -99,7 +99,9 @@ class Journal:
         # one write() of the whole line on an O_APPEND descriptor: lines never interleave
         fd = os.open(self.write_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line.encode("utf-8"))
+            data = line.encode("utf-8")
+            while data:  # os.write may write less than asked
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -174,8 +176,20 @@ def _parse(raw: bytes, path: Path, lineno: int) -> dict[str, Any]:
         ) from None
     if not isinstance(event, dict) or event.get("event") not in EVENTS:
         raise DataError(f"{path}:{lineno}: not a journal event (needs 'event' in {list(EVENTS)})")
-    if event["event"] != "meta" and not isinstance(event.get("n"), int):
-        raise DataError(f"{path}:{lineno}: journal event without an integer 'n'")
+    kind = event["event"]
+    if kind == "meta":
+        return event
+    bad = []
+    if not isinstance(event.get("n"), int):
+        bad.append("an integer 'n'")
+    if not isinstance(event.get("hash"), str):
+        bad.append("a string 'hash'")
+    if kind == "finished" and event.get("state") not in (COMPLETE, FAIL):
+        bad.append(f"'state' {COMPLETE} or {FAIL}")
+    if kind != "finished" and not isinstance(event.get("arch"), dict):
+        bad.append("an 'arch' object")
+    if bad:
+        raise DataError(f"{path}:{lineno}: {kind} event needs {', '.join(bad)}")
     return event
 
 
@@ -189,7 +203,7 @@ def build_records(events: list[dict[str, Any]], where: Path) -> list[Record]:
             continue
         n = e["n"]
         old = by_n.get(n)
-        if old is not None and e.get("hash") is not None and e["hash"] != old.hash:
+        if old is not None and e["hash"] != old.hash:
             raise DataError(
                 f"{where}: proposal n={n} has hash {e['hash']} and {old.hash}; "
                 "the journal mixes two different searches"
@@ -198,7 +212,7 @@ def build_records(events: list[dict[str, Any]], where: Path) -> list[Record]:
             by_n[n] = Record(
                 n=n,
                 hash=e["hash"],
-                arch=e.get("arch") or {},
+                arch=e["arch"],
                 state=SKIPPED if kind == "skipped" else PENDING,
                 worker=e.get("worker"),
             )
