@@ -177,3 +177,33 @@ def test_report_from_a_journal(tmp_path) -> None:
         assert (rd.pim / f).is_file()
     md = (tmp_path / "report_sections" / "60_pim.md").read_text()
     assert "energy_ratio" in md and "Caveats" in md
+
+
+def test_cosearch_resumes_from_its_journal(tmp_path) -> None:
+    first = _search(tmp_path, "pareto")
+    g = cosearch_genome(get_space("small"))
+    s = make_searcher(
+        g,
+        mode="pareto",
+        objectives=["logloss", "energy", "latency"],
+        population=12,
+        sample=4,
+        generations=4,
+        children=4,
+    )
+    calls = []
+
+    def score(c: CoCandidate) -> dict[str, float]:
+        calls.append(c)
+        return _toy_score(c)
+
+    res = run_search(
+        searcher=s, journal=Journal(tmp_path / "j.jsonl"), seed=1, score_fn=score, progress=False
+    )
+    assert calls == [] and [r.hash for r in res.records] == [r.hash for r in first]
+
+
+def test_pipeline_entry_point_exists() -> None:
+    from recnas.hardware.pim import codesign_run
+
+    assert callable(codesign_run)

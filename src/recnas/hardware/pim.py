@@ -15,6 +15,7 @@ from typing import Union
 
 from recnas.errors import ConfigError
 from recnas.hardware import components as comp
+from recnas.hardware.codesign import codesign_run  # the pipeline's codesign stage (lazy torch)
 from recnas.hardware.config import PRESETS
 from recnas.hardware.config import BlockGenes
 from recnas.hardware.config import HardwareGenes
@@ -49,6 +50,7 @@ __all__ = [
     "PIMCost",
     "cost",
     "map_block",
+    "codesign_run",
 ]
 
 
@@ -313,10 +315,3 @@ def embedding_pj(schema: FeatureSchema, cfg: PIMConfig) -> float:
     """Embedding lookups per sample, F x dim x bits x E_read_bit (pim.md 3.5)."""
     per_bit = comp.value("E_dram_bit") if cfg.embedding == "dram" else comp.value("E_edram_bit")
     return schema.num_sparse * schema.embed_dim * cfg.embedding_bits * per_bit
-
-
-def codesign_run(run_dir: Any, **options: Any) -> dict[str, Any]:
-    """The pipeline's codesign stage: `recnas.hardware.codesign.codesign_run` (lazy torch)."""
-    from recnas.hardware.codesign import codesign_run as run
-
-    return run(run_dir, **options)
