@@ -90,6 +90,7 @@ def baseline_row(name: str, m: dict[str, Any]) -> dict[str, Any]:
         "flops": m["flops"],
         "params": m["params"],
         "seconds": m.get("train_seconds"),
+        "test_rows": test.get("rows"),
     }
 
 
@@ -150,10 +151,14 @@ def render_section(rows: Sequence[dict[str, Any]], *, recipe: dict[str, Any], da
             "for orientation, not comparable."
         )
     cap = "no step cap" if recipe["max_steps"] is None else f"at most {recipe['max_steps']} steps"
+    n_test = max((r.get("test_rows") or 0 for r in rows), default=0)
+    if 0 < n_test < 20_000:  # sampling noise of log loss / AUC on small test sets
+        note += f" Only {n_test:,} test rows: differences of a few 1e-3 are noise."
     return (
         f"## Hand-crafted baselines\n\nSame data cache ({dataset}), split, trainer and recipe as the "
         f"searched model: trained from scratch on train+val (lr {recipe['lr']}, batch "
-        f"{recipe['batch_size']}, {recipe['epochs']} epoch(s), {cap}), tested once.\n\n"
+        f"{recipe['batch_size']}, {recipe['epochs']} epoch(s), {cap}), "
+        f"tested once ({n_test:,} rows).\n\n"
         f"{comparison_table(rows, bars=bars)}\n{note}\n"
     )
 
