@@ -79,11 +79,17 @@ def test_synth_cache_equals_prepare_of_synth_raw(tmp_path: Path):
         assert np.array_equal(x.dense, y.dense)
 
 
-@pytest.mark.parametrize("fmt", ["avazu", "kdd"])
-def test_synth_cache_other_formats(fmt: str, tmp_path: Path):
+@pytest.mark.parametrize("fmt, name", [("avazu", "train.csv"), ("kdd", "training.txt")])
+def test_synth_cache_other_formats_equal_prepare(fmt: str, name: str, tmp_path: Path):
+    files = write_synth(tmp_path / "raw" / name, fmt=fmt, rows=2000, seed=0, table_cap=200)
     c = open_cache(synth_cache(tmp_path / fmt, rows=2000, seed=0, fmt=fmt, table_cap=200))
     assert c.meta["rows"]["kept"] == 2000 and max(c.schema.table_sizes) <= 200
     assert c.schema.num_sparse == {"avazu": 23, "kdd": 10}[fmt]
+    p = prepare_dataset(files[0], tmp_path / "p", fmt=fmt, profile=files[1] if fmt == "kdd" else None,
+                        options=PrepareOptions(cap=200)).cache
+    for s in ("train", "val", "test"):
+        assert np.array_equal(c.split(s).sparse, p.split(s).sparse)
+        assert np.array_equal(c.split(s).label, p.split(s).label)
 
 
 def test_open_cache_errors(tmp_path: Path):
