@@ -10,6 +10,10 @@ import torch
 import torch.multiprocessing as mp
 
 from recnas.distributed import DistEnv
+from recnas.distributed import grad_hook
+from recnas.distributed import rank_batch_size
+from recnas.distributed import reduce_mean
+from recnas.errors import RecnasError
 from recnas.distributed import allreduce_gradients
 from recnas.distributed import gather_sparse_sum
 
@@ -73,3 +77,15 @@ def test_single_process_is_noop() -> None:
 def test_env_defaults(world: int) -> None:
     env = DistEnv()
     assert env.is_main and not env.distributed and env.world_size == world
+
+
+def test_global_batch_is_split_evenly_or_refused() -> None:
+    assert rank_batch_size(256, DistEnv(world_size=2)) == 128
+    assert rank_batch_size(256, DistEnv()) == 256
+    with pytest.raises(RecnasError, match="not divisible by the world size 3"):
+        rank_batch_size(256, DistEnv(world_size=3))
+
+
+def test_single_process_needs_no_hook_and_no_reduction() -> None:
+    assert grad_hook(DistEnv()) is None
+    assert reduce_mean(0.25, DistEnv()) == 0.25
