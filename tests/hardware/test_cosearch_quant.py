@@ -41,9 +41,9 @@ def test_scores_depend_on_bits_and_costs_are_added(net_and_schema) -> None:
     scorer = CandidateScorer(
         net,
         None,
-        finetune_steps=2,
+        finetune_steps=1,
         batch_size=64,
-        batches=(_batches(schema, 2, 0), _batches(schema, 2, 1)),
+        batches=(_batches(schema, 1, 0), _batches(schema, 1, 1)),
     )
     co = CoScorer(scorer, schema, preset("baseline"))
     arch = sample_arch(get_space("small"), random.Random(3))
