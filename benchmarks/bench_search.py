@@ -1,6 +1,6 @@
 """Search-side throughput (issue 4 items 1 and 3; issue 7 item 3); prints ONE JSON line.
 
-1. seconds_per_candidate: CandidateScorer at the spec's defaults (method.md §5): NASRec-Full supernet
+1. seconds_per_candidate: CandidateScorer at the spec's defaults (method.md §5): NASRec-Full
    on reference_schema("criteo", cap=500000), head fine-tune 500 steps at batch 512 (lr 0.04, 50
    warm-up, clip 5), val log loss on 1,228,800 rows; averaged over --candidates sampled
    architectures. Also finetune_samples_per_s and eval_samples_per_s (body forward + head).
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import time
 from pathlib import Path
 
 import torch
@@ -44,16 +43,25 @@ SHARED = Path(os.environ.get("RECNAS_SHARED", Path(__file__).resolve().parents[2
 PUBLISHED = SHARED / "nasrec_configs/criteo/ea_criteo_kaggle_xlarge_best_1shot.json"
 
 
-def random_batches(schema, *, rows: int, batch: int, device: torch.device, seed: int) -> list[Batch]:
+def random_batches(
+    schema, *, rows: int, batch: int, device: torch.device, seed: int
+) -> list[Batch]:
     """`rows` random rows of `schema` as batches of `batch` on `device`."""
     g = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, rows, batch):
         n = min(batch, rows - start)
-        sparse = torch.stack([torch.randint(0, s, (n,), generator=g, dtype=torch.int32)
-                              for s in schema.table_sizes], 1)
-        out.append(Batch(torch.randn(n, schema.num_dense, generator=g), sparse,
-                         torch.randint(0, 2, (n,), generator=g).float()).to(device))
+        sparse = torch.stack(
+            [torch.randint(0, s, (n,), generator=g, dtype=torch.int32) for s in schema.table_sizes],
+            1,
+        )
+        out.append(
+            Batch(
+                torch.randn(n, schema.num_dense, generator=g),
+                sparse,
+                torch.randint(0, 2, (n,), generator=g).float(),
+            ).to(device)
+        )
     return out
 
 
@@ -65,8 +73,14 @@ def bench_scoring(args: argparse.Namespace, device: torch.device) -> dict:
     net = Supernet(schema, space).to(device).eval()
     ft = random_batches(schema, rows=args.finetune_steps * 512, batch=512, device=device, seed=1)
     val = random_batches(schema, rows=args.val_rows, batch=8192, device=device, seed=2)
-    scorer = CandidateScorer(net, None, finetune_steps=args.finetune_steps, batch_size=512,
-                             device=device, batches=(ft, val))
+    scorer = CandidateScorer(
+        net,
+        None,
+        finetune_steps=args.finetune_steps,
+        batch_size=512,
+        device=device,
+        batches=(ft, val),
+    )
     rng = random.Random(args.seed)
     archs = [sample_arch(space, rng) for _ in range(args.candidates)]
     scorer.score(archs[0], finetune_steps=2)  # warm-up: allocator, kernels, autotuning
@@ -79,8 +93,11 @@ def bench_scoring(args: argparse.Namespace, device: torch.device) -> dict:
         "seconds_each": [round(s, 2) for s in secs],
         "finetune_samples_per_s": len(runs) * args.finetune_steps * 512 / ft_s,
         "eval_samples_per_s": len(runs) * scorer.val_rows / ev_s,
-        "candidates": len(runs), "finetune_steps": args.finetune_steps, "finetune_batch": 512,
-        "val_rows": scorer.val_rows, "extrapolated": False,
+        "candidates": len(runs),
+        "finetune_steps": args.finetune_steps,
+        "finetune_batch": 512,
+        "val_rows": scorer.val_rows,
+        "extrapolated": False,
     }
 
 
@@ -94,14 +111,27 @@ def bench_standalone(args: argparse.Namespace, device: torch.device) -> dict:
     torch.manual_seed(0)
     model = build_model(arch, schema).to(device)
     params = sum(p.numel() for p in model.parameters())
-    batches = random_batches(schema, rows=args.standalone_batch * 32, batch=args.standalone_batch,
-                             device=device, seed=3)
+    batches = random_batches(
+        schema, rows=args.standalone_batch * 32, batch=args.standalone_batch, device=device, seed=3
+    )
     train(model, batches, lr=0.16, steps=3, progress=False, reseed=False)  # warm-up pass
-    res = train(model, batches, lr=0.16, steps=args.standalone_steps, progress=False, reseed=False,
-                log_every=args.standalone_steps)
-    return {"standalone_full_tables_samples_per_s": res.samples_per_s, "standalone_arch": which,
-            "standalone_params": params, "standalone_batch": args.standalone_batch,
-            "standalone_steps": args.standalone_steps, "standalone_layernorm": arch.layernorm}
+    res = train(
+        model,
+        batches,
+        lr=0.16,
+        steps=args.standalone_steps,
+        progress=False,
+        reseed=False,
+        log_every=args.standalone_steps,
+    )
+    return {
+        "standalone_full_tables_samples_per_s": res.samples_per_s,
+        "standalone_arch": which,
+        "standalone_params": params,
+        "standalone_batch": args.standalone_batch,
+        "standalone_steps": args.standalone_steps,
+        "standalone_layernorm": arch.layernorm,
+    }
 
 
 def main() -> None:
@@ -113,25 +143,35 @@ def main() -> None:
     p.add_argument("--finetune-steps", type=int, default=500)
     p.add_argument("--val-rows", type=int, default=150 * 8192)
     p.add_argument("--standalone-steps", type=int, default=100)
-    p.add_argument("--standalone-batch", type=int, default=256, help="the spec's final Criteo-Full batch")
+    p.add_argument(
+        "--standalone-batch", type=int, default=256, help="the spec's final Criteo-Full batch"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-standalone", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    out = {"bench": "search", "device": args.device,
-           "card": torch.cuda.get_device_name() if args.device == "cuda" else None,
-           "threads": args.threads}
+    out = {
+        "bench": "search",
+        "device": args.device,
+        "card": torch.cuda.get_device_name() if args.device == "cuda" else None,
+        "threads": args.threads,
+    }
     out.update(bench_scoring(args, device))
     ref = REF_SECONDS_PER_CANDIDATE[args.device]
-    out.update(reference_seconds_per_candidate=ref,
-               seconds_ratio=ref / out["seconds_per_candidate"],
-               seconds_ratio_target=TARGET_SECONDS_RATIO[args.device])
+    out.update(
+        reference_seconds_per_candidate=ref,
+        seconds_ratio=ref / out["seconds_per_candidate"],
+        seconds_ratio_target=TARGET_SECONDS_RATIO[args.device],
+    )
     if not args.skip_standalone:
         out.update(bench_standalone(args, device))
         r = out["standalone_full_tables_samples_per_s"] / REF_STANDALONE_FULL
-        out.update(reference_standalone_full_tables_samples_per_s=REF_STANDALONE_FULL,
-                   standalone_ratio=r, standalone_ratio_target=TARGET_STANDALONE_RATIO)
+        out.update(
+            reference_standalone_full_tables_samples_per_s=REF_STANDALONE_FULL,
+            standalone_ratio=r,
+            standalone_ratio_target=TARGET_STANDALONE_RATIO,
+        )
     print(json.dumps(out))
 
 

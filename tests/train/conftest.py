@@ -15,14 +15,20 @@ from ._standins import MemLoader
 
 @pytest.fixture
 def tiny_schema() -> FeatureSchema:
-    return FeatureSchema(("d0", "d1", "d2"), ("s0", "s1", "s2", "s3"), (20, 30, 40, 50), embed_dim=16,
-                         name="criteo-synth")
+    return FeatureSchema(
+        ("d0", "d1", "d2"),
+        ("s0", "s1", "s2", "s3"),
+        (20, 30, 40, 50),
+        embed_dim=16,
+        name="criteo-synth",
+    )
 
 
 @pytest.fixture
 def tiny_space():
-    return dataclasses.replace(get_space("full"), num_blocks=3, dense_widths=(8, 16),
-                               sparse_widths=(2, 4))
+    return dataclasses.replace(
+        get_space("full"), num_blocks=3, dense_widths=(8, 16), sparse_widths=(2, 4)
+    )
 
 
 @pytest.fixture

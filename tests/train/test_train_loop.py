@@ -25,15 +25,40 @@ def _params(m: torch.nn.Module) -> list[torch.Tensor]:
 def test_resume_is_bit_exact(tmp_path):
     loader = ListLoader(batches=5)
     straight = TinyModel()
-    train(straight, loader, lr=0.1, steps=12, progress=False, log_every=4,
-          ckpt_path=tmp_path / "a.pt", metrics_path=tmp_path / "a.jsonl")
+    train(
+        straight,
+        loader,
+        lr=0.1,
+        steps=12,
+        progress=False,
+        log_every=4,
+        ckpt_path=tmp_path / "a.pt",
+        metrics_path=tmp_path / "a.jsonl",
+    )
     first = TinyModel()
-    r = train(first, loader, lr=0.1, steps=12, stop_at=7, progress=False, log_every=4,
-              ckpt_path=tmp_path / "b.pt", metrics_path=tmp_path / "b.jsonl")
+    r = train(
+        first,
+        loader,
+        lr=0.1,
+        steps=12,
+        stop_at=7,
+        progress=False,
+        log_every=4,
+        ckpt_path=tmp_path / "b.pt",
+        metrics_path=tmp_path / "b.jsonl",
+    )
     assert r.step == 7
     resumed = TinyModel(seed=123)  # different init: everything must come from the checkpoint
-    r = train(resumed, loader, lr=0.1, steps=12, progress=False, log_every=4,
-              ckpt_path=tmp_path / "b.pt", metrics_path=tmp_path / "b.jsonl")
+    r = train(
+        resumed,
+        loader,
+        lr=0.1,
+        steps=12,
+        progress=False,
+        log_every=4,
+        ckpt_path=tmp_path / "b.pt",
+        metrics_path=tmp_path / "b.jsonl",
+    )
     assert r.step == 12
     for a, b in zip(_params(straight), _params(resumed)):
         assert torch.equal(a, b)
@@ -54,7 +79,9 @@ def test_training_lowers_the_loss():
 
 
 def test_lr_schedule_values():
-    assert warmup_steps(1000, 0.1) == 100 and warmup_steps(1000, 50) == 50 and warmup_steps(3, 50) == 3
+    assert (
+        warmup_steps(1000, 0.1) == 100 and warmup_steps(1000, 50) == 50 and warmup_steps(3, 50) == 3
+    )
     kw = dict(total=1000, base_lr=0.12, warmup=100)
     assert lr_at(0, **kw) == pytest.approx(0.12 / 100)
     assert lr_at(99, **kw) == pytest.approx(0.12)
@@ -72,7 +99,9 @@ def test_sparse_clip_matches_dense(max_norm):
     batch = next(iter(loader))
     sp, de = TinyModel(sparse=True), TinyModel(sparse=False)
     for m in (sp, de):
-        torch.nn.functional.binary_cross_entropy_with_logits(m(batch.dense, batch.sparse), batch.label).backward()
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            m(batch.dense, batch.sparse), batch.label
+        ).backward()
     assert sp.emb.weight.grad.is_sparse
     n_sp = clip_grad_norm(list(sp.parameters()), max_norm)
     n_de = clip_grad_norm(list(de.parameters()), max_norm)
@@ -80,8 +109,12 @@ def test_sparse_clip_matches_dense(max_norm):
     for a, b in zip(sp.parameters(), de.parameters()):
         ga = a.grad.to_dense() if a.grad.is_sparse else a.grad
         torch.testing.assert_close(ga, b.grad, rtol=1e-5, atol=1e-7)
-    total = math.sqrt(sum(float((p.grad.to_dense() if p.grad.is_sparse else p.grad).pow(2).sum())
-                          for p in sp.parameters()))
+    total = math.sqrt(
+        sum(
+            float((p.grad.to_dense() if p.grad.is_sparse else p.grad).pow(2).sum())
+            for p in sp.parameters()
+        )
+    )
     assert total == pytest.approx(min(max_norm, n_de.item()), rel=1e-4)
 
 

@@ -27,7 +27,10 @@ def test_evaluate_matches_sklearn():
     g = torch.Generator().manual_seed(0)
     z = torch.randn(1000, generator=g) * 3
     y = (torch.rand(1000, generator=g) < torch.sigmoid(z)).float()
-    batches = [Batch(z[i:i + 128, None], torch.zeros(len(z[i:i + 128]), 0), y[i:i + 128]) for i in range(0, 1000, 128)]
+    batches = [
+        Batch(z[i : i + 128, None], torch.zeros(len(z[i : i + 128]), 0), y[i : i + 128])
+        for i in range(0, 1000, 128)
+    ]
     m = evaluate(lambda b: b.dense[:, 0], batches)
     p = torch.sigmoid(z.double()).numpy()
     assert m["rows"] == 1000
@@ -49,8 +52,16 @@ def test_warmup_path_probability(tiny_space):
 
 def test_train_supernet_checkpoint_and_reload(tiny_schema, tiny_space, mem_cache, tmp_path):
     net = Supernet(tiny_schema, tiny_space)
-    r = train_supernet(net, mem_cache, space=tiny_space, batch_size=64, ckpt_path=tmp_path / "s.pt",
-                       metrics_path=tmp_path / "m.jsonl", log_every=4, progress=False)
+    r = train_supernet(
+        net,
+        mem_cache,
+        space=tiny_space,
+        batch_size=64,
+        ckpt_path=tmp_path / "s.pt",
+        metrics_path=tmp_path / "m.jsonl",
+        log_every=4,
+        progress=False,
+    )
     assert r.step == 1024 // 64
     again, cfg = load_supernet(tmp_path / "s.pt")
     assert cfg["full_path_steps"] == int(0.2 * 16) and cfg["batch_size"] == 64
@@ -63,8 +74,15 @@ def test_scoring_is_deterministic_and_head_only(tiny_schema, tiny_space, mem_cac
     torch.manual_seed(0)
     net = Supernet(tiny_schema, tiny_space)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    scorer = CandidateScorer(net, mem_cache, finetune_steps=20, warmup=5, batch_size=32, val_rows=250,
-                             eval_batch_size=100)
+    scorer = CandidateScorer(
+        net,
+        mem_cache,
+        finetune_steps=20,
+        warmup=5,
+        batch_size=32,
+        val_rows=250,
+        eval_batch_size=100,
+    )
     arch = sample_arch(tiny_space, random.Random(1))
     a, b = scorer.score(arch), scorer.score(arch)
     assert a["logloss"] == b["logloss"] and a["auc"] == b["auc"] and a["val_rows"] == 250
@@ -83,9 +101,17 @@ def test_train_architecture_writes_metrics(tiny_schema, tiny_space, mem_cache, t
     saved = json.loads((tmp_path / "a" / "metrics.json").read_text())
     assert saved["logloss"] == m["logloss"] and np.isfinite(m["logloss"]) and "test" not in saved
     assert saved["params"] > 0 and saved["flops"] > 0 and saved["val"]["rows"] == 300
-    f = train_architecture(arch, mem_cache, out_dir=tmp_path / "f", splits=("train", "val"),
-                           eval_split=None, test=True, batch_size=64, layernorm="reference",
-                           progress=False)
+    f = train_architecture(
+        arch,
+        mem_cache,
+        out_dir=tmp_path / "f",
+        splits=("train", "val"),
+        eval_split=None,
+        test=True,
+        batch_size=64,
+        layernorm="reference",
+        progress=False,
+    )
     assert f["test"]["rows"] == 200 and f["settings"]["layernorm"] is False
     assert f["evaluated_on"] == "test"
 
@@ -94,10 +120,26 @@ def test_ranking_study(tiny_schema, tiny_space, mem_cache, tmp_path):
     from recnas.train import ranking_study
 
     net = Supernet(tiny_schema, tiny_space)
-    train_supernet(net, mem_cache, space=tiny_space, batch_size=64, max_steps=6,
-                   ckpt_path=tmp_path / "s.pt", progress=False)
-    r = ranking_study(tmp_path / "s.pt", mem_cache, out_dir=tmp_path / "study", k=4, train_steps=4,
-                      batch_size=64, finetune_steps=5, val_rows=200, progress=False)
+    train_supernet(
+        net,
+        mem_cache,
+        space=tiny_space,
+        batch_size=64,
+        max_steps=6,
+        ckpt_path=tmp_path / "s.pt",
+        progress=False,
+    )
+    r = ranking_study(
+        tmp_path / "s.pt",
+        mem_cache,
+        out_dir=tmp_path / "study",
+        k=4,
+        train_steps=4,
+        batch_size=64,
+        finetune_steps=5,
+        val_rows=200,
+        progress=False,
+    )
     assert len(r["subnets"]) == 4
     assert -1.0 <= r["kendall_tau_finetuned"]["tau"] <= 1.0
     saved = json.loads((tmp_path / "study" / "ranking.json").read_text())
@@ -106,7 +148,7 @@ def test_ranking_study(tiny_schema, tiny_space, mem_cache, tmp_path):
 
 
 def test_supernet_resume_is_bit_exact(tiny_schema, tiny_space, mem_cache, tmp_path):
-    """Sampled paths, sparse embedding rows and the warm-up coin all continue exactly after a stop."""
+    """Sampled paths, sparse embedding rows and the warm-up coin continue exactly after a stop."""
     kw = dict(space=tiny_space, batch_size=64, max_steps=12, full_path_steps=4, progress=False)
     torch.manual_seed(0)
     straight = Supernet(tiny_schema, tiny_space)
@@ -126,8 +168,9 @@ def test_load_supernet_rejects_other_checkpoints(tiny_space, mem_cache, tmp_path
     from recnas.errors import CheckpointError
 
     arch = sample_arch(tiny_space, random.Random(2))
-    train_architecture(arch, mem_cache, out_dir=tmp_path / "a", batch_size=64, max_steps=2,
-                       progress=False)
+    train_architecture(
+        arch, mem_cache, out_dir=tmp_path / "a", batch_size=64, max_steps=2, progress=False
+    )
     with pytest.raises(CheckpointError, match="not a supernet checkpoint"):
         load_supernet(tmp_path / "a" / "checkpoint.pt")
     with pytest.raises(CheckpointError, match="not found"):
@@ -139,5 +182,10 @@ def test_full_tables_refuses_a_capped_cache(tiny_space, mem_cache, tmp_path):
 
     mem_cache.meta = {"options": {"cap": 20}}
     with pytest.raises(ConfigError, match="table cap of 20"):
-        train_architecture(sample_arch(tiny_space, random.Random(0)), mem_cache, out_dir=tmp_path,
-                           full_tables=True, progress=False)
+        train_architecture(
+            sample_arch(tiny_space, random.Random(0)),
+            mem_cache,
+            out_dir=tmp_path,
+            full_tables=True,
+            progress=False,
+        )

@@ -1,4 +1,4 @@
-"""recnas.train: the one training loop, evaluation, supernet training, candidate scoring, final models.
+"""recnas.train: one training loop, evaluation, supernet training, scoring, final models.
 
 method.md §4 (supernet), §5 (scoring), §7 (top-k and final training).
 """
@@ -26,8 +26,25 @@ from recnas.train._supernet import train_supernet
 from recnas.train._supernet import warmup_path_fn
 
 __all__ = [
-    "SUPERNET_DEFAULTS", "CandidateScorer", "HeadModel", "TrainResult", "clip_grad_norm",
-    "default_batch_size", "default_full_path_steps", "evaluate", "final_settings", "load_checkpoint",
-    "load_supernet", "lr_at", "make_optimizer", "path_rng", "ranking_study", "retrain_topk", "train",
-    "train_architecture", "train_supernet", "warmup_path_fn", "warmup_steps",
+    "SUPERNET_DEFAULTS",
+    "CandidateScorer",
+    "HeadModel",
+    "TrainResult",
+    "clip_grad_norm",
+    "default_batch_size",
+    "default_full_path_steps",
+    "evaluate",
+    "final_settings",
+    "load_checkpoint",
+    "load_supernet",
+    "lr_at",
+    "make_optimizer",
+    "path_rng",
+    "ranking_study",
+    "retrain_topk",
+    "train",
+    "train_architecture",
+    "train_supernet",
+    "warmup_path_fn",
+    "warmup_steps",
 ]

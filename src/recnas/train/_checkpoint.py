@@ -1,7 +1,7 @@
 """Training checkpoints: written atomically, read with weights_only=True, errors as one line.
 
 A checkpoint holds the model, the optimizer, the step, the RNG states (python, numpy, torch), the
-loader position, the training config and the architecture JSON, enough to continue bit-exactly on CPU.
+loader position, config and architecture JSON: enough to continue bit-exactly on CPU.
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ def rng_state() -> dict[str, Any]:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     state: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": {"kind": kind, "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
-                  "pos": int(pos), "has_gauss": int(has_gauss), "gauss": float(gauss)},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "gauss": float(gauss),
+        },
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -40,8 +45,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
     py = state["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
     n = state["numpy"]
-    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-                         n["gauss"]))
+    np.random.set_state(
+        (n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"])
+    )
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -52,19 +58,34 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     return atomic_torch_save(path, {"format": FORMAT, **payload})
 
 
-def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by `save_checkpoint`; CheckpointError if missing, corrupt or foreign."""
+def load_checkpoint(
+    path: str | Path, *, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint written by `save_checkpoint`; CheckpointError if bad."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile,
-            AttributeError, KeyError, IndexError) as e:
+    except (
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"checkpoint {path} is corrupted or unreadable ({first[:160]})") from None
+        raise CheckpointError(
+            f"checkpoint {path} is corrupted or unreadable ({first[:160]})"
+        ) from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a recnas training checkpoint (expected format {FORMAT!r})")
+        raise CheckpointError(
+            f"{path} is not a recnas training checkpoint (expected format {FORMAT!r})"
+        )
     return obj
 
 
@@ -74,8 +95,10 @@ def check_config(path: str | Path, saved: dict[str, Any], current: dict[str, Any
     diff = [k for k in keys if saved.get(k) != current.get(k)]
     if diff:
         shown = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in diff[:3])
-        raise CheckpointError(f"checkpoint {path} was written with a different config ({shown}); "
-                              "use a new output path or the original settings")
+        raise CheckpointError(
+            f"checkpoint {path} was written with a different config ({shown}); "
+            "use a new output path or the original settings"
+        )
 
 
 def load_model_state(path: str | Path, model: torch.nn.Module, state: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The one training loop (method.md §4.3, §5, §7): supernet paths, head fine-tuning and final models.
+"""The one training loop (method.md §4.3, §5, §7): supernet paths, head fine-tunes, final models.
 
 BCE on logits, Adagrad (eps 1e-2, sparse embedding rows), warm-up + cosine to 1e-8, global clip 5,
 bf16 autocast on CUDA, metrics JSONL every `log_every` steps (the only host syncs), atomic
@@ -60,7 +60,7 @@ class TrainResult:
 
 
 def path_rng(seed: int, step: int) -> random.Random:
-    """The path RNG of a step: a pure function of (seed, step), identical on every rank and on resume."""
+    """The path RNG of a step: a function of (seed, step): equal on every rank and on resume."""
     return random.Random(f"recnas-path:{seed}:{step}")
 
 
@@ -89,50 +89,92 @@ class _State:
     index: int = 0
 
 
-def _restore(path: Path, model: nn.Module, opt: torch.optim.Optimizer, config: dict[str, Any],
-             metrics: MetricsLog) -> _State:
+def _restore(
+    path: Path,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    config: dict[str, Any],
+    metrics: MetricsLog,
+) -> _State:
     ck = load_checkpoint(path)
     check_config(path, ck.get("config", {}), config)
     load_model_state(path, model, ck["model"])
     try:
         opt.load_state_dict(ck["optimizer"])
     except (ValueError, KeyError, RuntimeError) as e:
-        raise CheckpointError(f"checkpoint {path}: optimizer state does not match ({str(e)[:160]})") \
-            from None
+        raise CheckpointError(
+            f"checkpoint {path}: optimizer state does not match ({str(e)[:160]})"
+        ) from None
     set_rng_state(ck["rng"])
     metrics.truncate_after(int(ck["step"]))
     return _State(int(ck["step"]), int(ck["loader"]["epoch"]), int(ck["loader"]["index"]))
 
 
-def _save(path: Path, model: nn.Module, opt: torch.optim.Optimizer, st: _State,
-          config: dict[str, Any], arch: Architecture | None) -> None:
-    save_checkpoint(path, {
-        "model": model.state_dict(), "optimizer": opt.state_dict(), "step": st.step,
-        "rng": rng_state(), "loader": {"epoch": st.epoch, "index": st.index}, "config": config,
-        "arch": arch.to_json() if arch is not None else None,
-    })
+def _save(
+    path: Path,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    st: _State,
+    config: dict[str, Any],
+    arch: Architecture | None,
+) -> None:
+    save_checkpoint(
+        path,
+        {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "step": st.step,
+            "rng": rng_state(),
+            "loader": {"epoch": st.epoch, "index": st.index},
+            "config": config,
+            "arch": arch.to_json() if arch is not None else None,
+        },
+    )
 
 
-def _forward_backward(model: nn.Module, batch: Batch, path: Architecture | None,
-                      device: torch.device) -> torch.Tensor:
+def _forward_backward(
+    model: nn.Module, batch: Batch, path: Architecture | None, device: torch.device
+) -> torch.Tensor:
     with autocast(device):
-        logits = model(batch.dense, batch.sparse, path) if path is not None else \
-            model(batch.dense, batch.sparse)
-    loss = F.binary_cross_entropy_with_logits(logits.float().reshape(-1), batch.label.float().reshape(-1))
+        logits = (
+            model(batch.dense, batch.sparse, path)
+            if path is not None
+            else model(batch.dense, batch.sparse)
+        )
+    loss = F.binary_cross_entropy_with_logits(
+        logits.float().reshape(-1), batch.label.float().reshape(-1)
+    )
     loss.backward()
     return loss.detach()
 
 
-def train(model: nn.Module, loader: Iterable[Batch], *, lr: float, steps: int | None = None,
-          epochs: int = 1, warmup: int | float = 0.1, clip: float | None = 5.0,
-          params: Sequence[nn.Parameter] | None = None, path_fn: PathFn | None = None,
-          seed: int = 0, device: str | torch.device = "cpu", ckpt_path: str | Path | None = None,
-          ckpt_every: int = 0, resume: bool = True, metrics_path: str | Path | None = None,
-          log_every: int = 100, config: dict[str, Any] | None = None,
-          arch: Architecture | None = None, stop_at: int | None = None,
-          after_backward: Callable[[Sequence[nn.Parameter]], None] | None = None,
-          is_main: bool = True, progress: bool = True, desc: str = "train",
-          reseed: bool = True) -> TrainResult:
+def train(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    *,
+    lr: float,
+    steps: int | None = None,
+    epochs: int = 1,
+    warmup: int | float = 0.1,
+    clip: float | None = 5.0,
+    params: Sequence[nn.Parameter] | None = None,
+    path_fn: PathFn | None = None,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    ckpt_path: str | Path | None = None,
+    ckpt_every: int = 0,
+    resume: bool = True,
+    metrics_path: str | Path | None = None,
+    log_every: int = 100,
+    config: dict[str, Any] | None = None,
+    arch: Architecture | None = None,
+    stop_at: int | None = None,
+    after_backward: Callable[[Sequence[nn.Parameter]], None] | None = None,
+    is_main: bool = True,
+    progress: bool = True,
+    desc: str = "train",
+    reseed: bool = True,
+) -> TrainResult:
     """Train `model` on `loader` for `steps` (default epochs x len(loader)); see the module header.
 
     `path_fn(step, rng)` gives the supernet path of each step (model(dense, sparse, path)); without
@@ -157,10 +199,30 @@ def train(model: nn.Module, loader: Iterable[Batch], *, lr: float, steps: int | 
         if reseed:
             random.seed(seed), np.random.seed(seed % 2**32), torch.manual_seed(seed)
     end = total if stop_at is None else min(total, int(stop_at))
-    return _run(model, loader, opt, trained, st, end=end, total=total, warm=warm, lr=lr, clip=clip,
-                path_fn=path_fn, seed=seed, device=device, ckpt=ckpt if is_main else None,
-                ckpt_every=ckpt_every, metrics=metrics, log_every=log_every, cfg=cfg, arch=arch,
-                after_backward=after_backward, progress=progress and is_main, desc=desc)
+    return _run(
+        model,
+        loader,
+        opt,
+        trained,
+        st,
+        end=end,
+        total=total,
+        warm=warm,
+        lr=lr,
+        clip=clip,
+        path_fn=path_fn,
+        seed=seed,
+        device=device,
+        ckpt=ckpt if is_main else None,
+        ckpt_every=ckpt_every,
+        metrics=metrics,
+        log_every=log_every,
+        cfg=cfg,
+        arch=arch,
+        after_backward=after_backward,
+        progress=progress and is_main,
+        desc=desc,
+    )
 
 
 class _Window:
@@ -190,17 +252,42 @@ class _Window:
         return loss, rate
 
 
-def _run(model: nn.Module, loader: Iterable[Batch], opt: torch.optim.Optimizer,
-         trained: Sequence[nn.Parameter], st: _State, *, end: int, total: int, warm: int, lr: float,
-         clip: float | None, path_fn: PathFn | None, seed: int, device: torch.device,
-         ckpt: Path | None, ckpt_every: int, metrics: MetricsLog, log_every: int,
-         cfg: dict[str, Any], arch: Architecture | None,
-         after_backward: Callable[[Sequence[nn.Parameter]], None] | None, progress: bool,
-         desc: str) -> TrainResult:
+def _run(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    opt: torch.optim.Optimizer,
+    trained: Sequence[nn.Parameter],
+    st: _State,
+    *,
+    end: int,
+    total: int,
+    warm: int,
+    lr: float,
+    clip: float | None,
+    path_fn: PathFn | None,
+    seed: int,
+    device: torch.device,
+    ckpt: Path | None,
+    ckpt_every: int,
+    metrics: MetricsLog,
+    log_every: int,
+    cfg: dict[str, Any],
+    arch: Architecture | None,
+    after_backward: Callable[[Sequence[nn.Parameter]], None] | None,
+    progress: bool,
+    desc: str,
+) -> TrainResult:
     model.train()
     t0, samples, last_loss, win = time.perf_counter(), 0, float("nan"), _Window(device)
-    bar = tqdm(total=total, initial=st.step, desc=desc, unit="step", disable=not progress,
-               dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=total,
+        initial=st.step,
+        desc=desc,
+        unit="step",
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=False,
+    )
     stream = _stream(loader, st.epoch, st.index)
     while st.step < end:
         epoch, index, batch = next(stream)
@@ -219,10 +306,16 @@ def _run(model: nn.Module, loader: Iterable[Batch], opt: torch.optim.Optimizer,
         bar.update(1)
         if st.step % max(1, log_every) == 0 or st.step == end:
             last_loss, rate = win.close(st.step)
-            metrics.write({"step": st.step, "epoch": epoch, "loss": last_loss,
-                           "lr": lr_at(st.step - 1, total=total, base_lr=lr, warmup=warm),
-                           "grad_norm": float(norm.item()) if norm is not None else None,
-                           "samples_per_s": rate})
+            metrics.write(
+                {
+                    "step": st.step,
+                    "epoch": epoch,
+                    "loss": last_loss,
+                    "lr": lr_at(st.step - 1, total=total, base_lr=lr, warmup=warm),
+                    "grad_norm": float(norm.item()) if norm is not None else None,
+                    "samples_per_s": rate,
+                }
+            )
             bar.set_postfix(loss=f"{last_loss:.4f}", samples_s=f"{rate:,.0f}")
         if ckpt is not None and ckpt_every and st.step % ckpt_every == 0:
             _save(ckpt, model, opt, st, cfg, arch)

@@ -18,7 +18,9 @@ from recnas.data.batch import Batch
 
 def autocast(device: torch.device) -> torch.autocast:
     """bf16 autocast on CUDA; a disabled context elsewhere (CPU stays fp32 for exactness)."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    return torch.autocast(
+        device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
+    )
 
 
 def scores(logits: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
@@ -32,8 +34,12 @@ def scores(logits: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
     return {"logloss": logloss, "auc": auc, "accuracy": acc, "rows": int(len(z))}
 
 
-def evaluate(model_fn: Callable[[Batch], torch.Tensor], loader: Iterable[Batch], *,
-             device: str | torch.device = "cpu") -> dict[str, float | int]:
+def evaluate(
+    model_fn: Callable[[Batch], torch.Tensor],
+    loader: Iterable[Batch],
+    *,
+    device: str | torch.device = "cpu",
+) -> dict[str, float | int]:
     """Scores of `model_fn(batch) -> logits [B]` over every batch of `loader` (no sampling)."""
     device = torch.device(device)
     zs: list[torch.Tensor] = []

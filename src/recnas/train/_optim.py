@@ -1,4 +1,4 @@
-"""Adagrad with sparse embedding updates and a sparse-aware global gradient-norm clip (method.md §4.3).
+"""Adagrad with sparse embedding updates and a sparse-aware global norm clip (method.md §4.3).
 
 Embedding tables produce sparse row gradients; they sit in their own Adagrad parameter group, which
 takes torch's sparse path (touches only the rows of the batch), while the dense group keeps the fast
@@ -17,19 +17,26 @@ ADAGRAD_EPS = 1e-2
 
 
 def sparse_parameters(model: nn.Module) -> set[int]:
-    """ids of parameters that receive sparse gradients (nn.Embedding(sparse=True), recnas Embeddings)."""
+    """ids of parameters that receive sparse gradients (sparse nn.Embedding, recnas Embeddings)."""
     out: set[int] = set()
     for m in model.modules():
         if isinstance(m, (nn.Embedding, nn.EmbeddingBag)) and m.sparse:
             out.add(id(m.weight))
-        elif getattr(m, "sparse_grad", False) and isinstance(getattr(m, "weight", None), nn.Parameter):
+        elif getattr(m, "sparse_grad", False) and isinstance(
+            getattr(m, "weight", None), nn.Parameter
+        ):
             out.add(id(m.weight))
     return out
 
 
-def make_optimizer(model: nn.Module, *, lr: float, params: Sequence[nn.Parameter] | None = None,
-                   eps: float = ADAGRAD_EPS) -> torch.optim.Adagrad:
-    """Adagrad (wd 0) over `params` (default: all of `model`'s), sparse-gradient tables in their own group."""
+def make_optimizer(
+    model: nn.Module,
+    *,
+    lr: float,
+    params: Sequence[nn.Parameter] | None = None,
+    eps: float = ADAGRAD_EPS,
+) -> torch.optim.Adagrad:
+    """Adagrad (wd 0) over `params` (default: all), sparse-gradient tables in their own group."""
     chosen = list(model.parameters()) if params is None else list(params)
     sparse_ids = sparse_parameters(model)
     sparse = [p for p in chosen if id(p) in sparse_ids]
@@ -49,7 +56,7 @@ def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
 def clip_grad_norm(params: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:
     """Scale all gradients so their global L2 norm is <= max_norm; return the norm before clipping.
 
-    Sparse gradients are coalesced first (duplicate rows must be summed before squaring) and replaced
+    Sparse gradients are coalesced first (duplicate rows are summed before squaring) and replaced
     by their coalesced, scaled form. No host sync: the scale is a device tensor, always applied.
     """
     with_grad = [p for p in params if p.grad is not None]
@@ -69,6 +76,11 @@ def clip_grad_norm(params: Iterable[nn.Parameter], max_norm: float) -> torch.Ten
         torch._foreach_mul_(dense, coef.to(dense[0].device))
     for p in sparse:
         g = p.grad
-        p.grad = torch.sparse_coo_tensor(g._indices(), g._values() * coef.to(g.device), g.shape,
-                                         is_coalesced=True, check_invariants=False)
+        p.grad = torch.sparse_coo_tensor(
+            g._indices(),
+            g._values() * coef.to(g.device),
+            g.shape,
+            is_coalesced=True,
+            check_invariants=False,
+        )
     return total

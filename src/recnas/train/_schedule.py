@@ -11,7 +11,7 @@ FINAL_LR = 1e-8
 
 
 def warmup_steps(total: int, warmup: int | float) -> int:
-    """Warm-up length in steps: an int is taken as is, a float in [0, 1) as a fraction of `total`."""
+    """Warm-up length in steps: an int as is, a float in [0, 1) as a fraction of `total`."""
     if isinstance(warmup, float) and 0.0 <= warmup < 1.0:
         n = int(round(warmup * total))
     else:
@@ -19,8 +19,10 @@ def warmup_steps(total: int, warmup: int | float) -> int:
     return max(0, min(n, total))
 
 
-def lr_at(step: int, *, total: int, base_lr: float, warmup: int, final_lr: float = FINAL_LR) -> float:
-    """Rate for 0-based `step` of `total`: (step+1)/warmup * base during warm-up, then cosine to `final_lr`."""
+def lr_at(
+    step: int, *, total: int, base_lr: float, warmup: int, final_lr: float = FINAL_LR
+) -> float:
+    """Rate for 0-based `step` of `total`: linear warm-up, then cosine to the floor."""
     if step < warmup:
         return base_lr * (step + 1) / warmup
     span = max(1, total - warmup)

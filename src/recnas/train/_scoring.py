@@ -1,4 +1,4 @@
-"""Candidate scoring (method.md §5): inherit the supernet path, fine-tune only the head, val log loss.
+"""Candidate scoring (method.md §5): inherit the path, fine-tune only the head, val log loss.
 
 Same procedure as the reference (fresh Adagrad lr 0.04, 50 warm-up steps then cosine, 500 steps at
 batch 512, clip 5, log loss on the first val rows) but fast: the head input is frozen, so the body
@@ -42,12 +42,19 @@ class HeadModel(nn.Module):
 class FeatureBatches:
     """Batches whose `dense` is the frozen head input of `arch`, computed forward-only.
 
-    Consecutive batches are run through the body together, up to `chunk_rows` rows per call (every op
+    Consecutive batches are run through the body together, up to `chunk_rows` rows a call (every op
     acts on each row independently, so this only saves per-call overhead), then split back.
     """
 
-    def __init__(self, supernet: nn.Module, arch: Architecture, batches: list[Batch],
-                 device: torch.device, *, chunk_rows: int = 8192) -> None:
+    def __init__(
+        self,
+        supernet: nn.Module,
+        arch: Architecture,
+        batches: list[Batch],
+        device: torch.device,
+        *,
+        chunk_rows: int = 8192,
+    ) -> None:
         self.supernet, self.arch, self.batches, self.device = supernet, arch, batches, device
         self.chunk_rows = chunk_rows
 
@@ -74,23 +81,41 @@ class FeatureBatches:
                 feats = self.supernet.features(dense, sparse, self.arch).float()
             start = 0
             for b in group:
-                yield Batch(feats[start:start + len(b)], b.sparse[:, :0], b.label)
+                yield Batch(feats[start : start + len(b)], b.sparse[:, :0], b.label)
                 start += len(b)
 
 
 class CandidateScorer:
     """Scores architectures through one trained supernet: `.score(arch) -> {"logloss", "auc", ...}`.
 
-    `batches=(train_batches, val_batches)` replaces reading them from `cache` (which may then be None).
+    `batches=(train_batches, val_batches)` replaces reading them from `cache` (then None is fine).
     """
 
-    def __init__(self, supernet: nn.Module, cache: Any, *, finetune_steps: int = 500, lr: float = 0.04,
-                 warmup: int = 50, batch_size: int | None = None, val_rows: int = SPEC_VAL_ROWS,
-                 eval_batch_size: int = 8192, seed: int = 0, device: str | torch.device = "cpu",
-                 train_split: str = "train", val_split: str = "val", clip: float = 5.0,
-                 batches: tuple[list[Batch], list[Batch]] | None = None) -> None:
+    def __init__(
+        self,
+        supernet: nn.Module,
+        cache: Any,
+        *,
+        finetune_steps: int = 500,
+        lr: float = 0.04,
+        warmup: int = 50,
+        batch_size: int | None = None,
+        val_rows: int = SPEC_VAL_ROWS,
+        eval_batch_size: int = 8192,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        train_split: str = "train",
+        val_split: str = "val",
+        clip: float = 5.0,
+        batches: tuple[list[Batch], list[Batch]] | None = None,
+    ) -> None:
         self.supernet, self.device = supernet, torch.device(device)
-        self.finetune_steps, self.lr, self.warmup, self.clip = int(finetune_steps), lr, int(warmup), clip
+        self.finetune_steps, self.lr, self.warmup, self.clip = (
+            int(finetune_steps),
+            lr,
+            int(warmup),
+            clip,
+        )
         self.seed = seed
         self.batch_size = batch_size or default_batch_size(supernet.schema)
         if batches is not None:  # fixed sets given in memory (benchmarks, workers sharing them)
@@ -99,28 +124,54 @@ class CandidateScorer:
             self.val_rows = sum(len(b) for b in self.val_batches)
             return
         # fixed sets: the first `finetune_steps` train batches and the first `val_rows` val rows
-        ft = _data.make_loader(cache, train_split, self.batch_size, shuffle=False, seed=seed,
-                               drop_last=True, limit_rows=self.finetune_steps * self.batch_size)
+        ft = _data.make_loader(
+            cache,
+            train_split,
+            self.batch_size,
+            shuffle=False,
+            seed=seed,
+            drop_last=True,
+            limit_rows=self.finetune_steps * self.batch_size,
+        )
         self.train_batches = _data.materialize(ft, device=self.device, limit=self.finetune_steps)
         self.val_rows = min(int(val_rows), _data.num_rows(cache, val_split))
-        va = _data.make_loader(cache, val_split, eval_batch_size, shuffle=False, seed=seed,
-                               drop_last=False, limit_rows=self.val_rows)
+        va = _data.make_loader(
+            cache,
+            val_split,
+            eval_batch_size,
+            shuffle=False,
+            seed=seed,
+            drop_last=False,
+            limit_rows=self.val_rows,
+        )
         self.val_batches = _data.materialize(va, device=self.device)
         self.val_rows = sum(len(b) for b in self.val_batches)
 
     def finetune(self, arch: Architecture, steps: int | None = None) -> HeadModel:
-        """A copy of `arch`'s head, fine-tuned on the fixed batches (the supernet is left untouched)."""
+        """A copy of `arch`'s head, fine-tuned on the fixed batches (the supernet is untouched)."""
         steps = self.finetune_steps if steps is None else int(steps)
         w, b = self.supernet.head(arch)
         head = HeadModel(w, b).to(self.device)
         if steps > 0:
-            train(head, FeatureBatches(self.supernet, arch, self.train_batches, self.device),
-                  lr=self.lr, steps=steps, warmup=self.warmup, clip=self.clip, seed=self.seed,
-                  device=self.device, log_every=steps, progress=False, reseed=False)
+            train(
+                head,
+                FeatureBatches(self.supernet, arch, self.train_batches, self.device),
+                lr=self.lr,
+                steps=steps,
+                warmup=self.warmup,
+                clip=self.clip,
+                seed=self.seed,
+                device=self.device,
+                log_every=steps,
+                progress=False,
+                reseed=False,
+            )
         return head
 
-    def score(self, arch: Architecture, *, finetune_steps: int | None = None) -> dict[str, float | int]:
-        """Fine-tune `arch`'s head and score it on the fixed val rows (deterministic for a seed on CPU).
+    def score(
+        self, arch: Architecture, *, finetune_steps: int | None = None
+    ) -> dict[str, float | int]:
+        """Fine-tune `arch`'s head and score it on the fixed val rows (deterministic on CPU).
 
         `finetune_steps` overrides the scorer's count (1 = the "no fine-tuning" ablation of §5).
         """
@@ -133,7 +184,13 @@ class CandidateScorer:
         m = evaluate(lambda b: head(b.dense), feats, device=self.device)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return {"logloss": m["logloss"], "auc": m["auc"], "accuracy": m["accuracy"],
-                "seconds": time.perf_counter() - t0, "finetune_steps": steps,
-                "val_rows": int(m["rows"]), "finetune_seconds": t1 - t0,
-                "eval_seconds": time.perf_counter() - t1}
+        return {
+            "logloss": m["logloss"],
+            "auc": m["auc"],
+            "accuracy": m["accuracy"],
+            "seconds": time.perf_counter() - t0,
+            "finetune_steps": steps,
+            "val_rows": int(m["rows"]),
+            "finetune_seconds": t1 - t0,
+            "eval_seconds": time.perf_counter() - t1,
+        }

@@ -25,8 +25,12 @@ from recnas.train._supernet import default_batch_size
 TOPK_LR = 0.12  # §7.2
 # §7.3 final retraining: (lr, batch) per space and dataset
 FINAL_SETTINGS: dict[tuple[str, str], tuple[float, int]] = {
-    ("small", "criteo"): (0.10, 256), ("small", "avazu"): (0.10, 256), ("small", "kdd"): (0.10, 512),
-    ("full", "criteo"): (0.16, 256), ("full", "avazu"): (0.20, 256), ("full", "kdd"): (0.16, 512),
+    ("small", "criteo"): (0.10, 256),
+    ("small", "avazu"): (0.10, 256),
+    ("small", "kdd"): (0.10, 512),
+    ("full", "criteo"): (0.16, 256),
+    ("full", "avazu"): (0.20, 256),
+    ("full", "kdd"): (0.16, 512),
 }
 SMALL_OPS = {"fc", "dot_product", "efc"}
 
@@ -58,21 +62,36 @@ def _cache_cap(cache: Any) -> int | None:
     return (meta.get("options") or {}).get("cap")
 
 
-def _evaluate_split(model: torch.nn.Module, cache: Any, split: str, batch_size: int,
-                    device: torch.device) -> dict[str, Any]:
+def _evaluate_split(
+    model: torch.nn.Module, cache: Any, split: str, batch_size: int, device: torch.device
+) -> dict[str, Any]:
     loader = _data.make_loader(cache, split, batch_size, shuffle=False, drop_last=False)
     model.eval()
     return evaluate(lambda b: model(b.dense, b.sparse), loader, device=device)
 
 
-def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
-                       splits: Sequence[str] = ("train",), eval_split: str | None = "val",
-                       test: bool = False, epochs: int = 1, lr: float | None = None,
-                       batch_size: int | None = None, layernorm: bool | str | None = "arch",
-                       seed: int = 0, shuffle: bool = False, max_steps: int | None = None,
-                       device: str | torch.device = "cpu", eval_batch_size: int = 8192,
-                       ckpt_every: int = 1000, log_every: int = 100, full_tables: bool = False,
-                       progress: bool = True) -> dict[str, Any]:
+def train_architecture(
+    arch: Architecture,
+    cache: Any,
+    *,
+    out_dir: str | Path,
+    splits: Sequence[str] = ("train",),
+    eval_split: str | None = "val",
+    test: bool = False,
+    epochs: int = 1,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    layernorm: bool | str | None = "arch",
+    seed: int = 0,
+    shuffle: bool = False,
+    max_steps: int | None = None,
+    device: str | torch.device = "cpu",
+    eval_batch_size: int = 8192,
+    ckpt_every: int = 1000,
+    log_every: int = 100,
+    full_tables: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Train `arch` from scratch on `splits`, evaluate on `eval_split` (and on test once if `test`).
 
     Writes out_dir/{arch.json, checkpoint.pt, train_metrics.jsonl, metrics.json}; a finished
@@ -83,18 +102,31 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
     out, device = Path(out_dir), torch.device(device)
     schema, cap = cache.schema, _cache_cap(cache)
     if full_tables and cap is not None:
-        raise ConfigError(f"full tables asked for, but the cache was prepared with a table cap of {cap}; "
-                          "prepare a cache without --cap for the final model")
+        raise ConfigError(
+            f"full tables asked for, but the cache was prepared with a table cap of {cap}; "
+            "prepare a cache without --cap for the final model"
+        )
     ln = _layernorm(arch, layernorm)
     arch = arch.with_layernorm(ln)
     lr = TOPK_LR if lr is None else float(lr)
     bs = batch_size or default_batch_size(schema)
     if eval_split is not None and eval_split in splits:
         raise ConfigError(f"eval split {eval_split!r} is also a training split {list(splits)}")
-    settings = {"arch": arch.to_dict(), "splits": list(splits), "eval_split": eval_split, "test": test,
-                "epochs": epochs, "lr": lr, "batch_size": bs, "layernorm": ln, "seed": seed,
-                "shuffle": shuffle, "max_steps": max_steps, "cap": cap,
-                "table_sizes": list(schema.table_sizes)}
+    settings = {
+        "arch": arch.to_dict(),
+        "splits": list(splits),
+        "eval_split": eval_split,
+        "test": test,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": bs,
+        "layernorm": ln,
+        "seed": seed,
+        "shuffle": shuffle,
+        "max_steps": max_steps,
+        "cap": cap,
+        "table_sizes": list(schema.table_sizes),
+    }
     done = out / "metrics.json"
     if done.is_file():
         prev = json.loads(done.read_text())
@@ -106,10 +138,24 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
     loader = _data.make_loader(cache, list(splits), bs, shuffle=shuffle, seed=seed, drop_last=True)
     steps = epochs * len(loader) if max_steps is None else min(epochs * len(loader), int(max_steps))
     t0 = time.perf_counter()
-    res = train(model, loader, lr=lr, steps=steps, warmup=0.1, clip=5.0, seed=seed, device=device,
-                ckpt_path=out / "checkpoint.pt", ckpt_every=ckpt_every, metrics_path=out / "train_metrics.jsonl",
-                log_every=log_every, config={"kind": "standalone", **settings}, arch=arch,
-                progress=progress, desc="train")
+    res = train(
+        model,
+        loader,
+        lr=lr,
+        steps=steps,
+        warmup=0.1,
+        clip=5.0,
+        seed=seed,
+        device=device,
+        ckpt_path=out / "checkpoint.pt",
+        ckpt_every=ckpt_every,
+        metrics_path=out / "train_metrics.jsonl",
+        log_every=log_every,
+        config={"kind": "standalone", **settings},
+        arch=arch,
+        progress=progress,
+        desc="train",
+    )
     metrics = _metrics(arch, schema, settings, res, time.perf_counter() - t0)
     if eval_split is not None:
         metrics[eval_split] = _evaluate_split(model, cache, eval_split, eval_batch_size, device)
@@ -122,21 +168,42 @@ def train_architecture(arch: Architecture, cache: Any, *, out_dir: str | Path,
     return metrics
 
 
-def _metrics(arch: Architecture, schema: Any, settings: dict[str, Any], res: Any,
-             seconds: float) -> dict[str, Any]:
+def _metrics(
+    arch: Architecture, schema: Any, settings: dict[str, Any], res: Any, seconds: float
+) -> dict[str, Any]:
     fc = count(arch, schema)
-    return {"settings": settings, "flops": fc.flops, "macs": fc.macs, "params": fc.params,
-            "embedding_params": fc.embedding_params, "steps": res.step,
-            "train_seconds": seconds, "samples_per_s": res.samples_per_s, "final_train_loss": res.loss}
+    return {
+        "settings": settings,
+        "flops": fc.flops,
+        "macs": fc.macs,
+        "params": fc.params,
+        "embedding_params": fc.embedding_params,
+        "steps": res.step,
+        "train_seconds": seconds,
+        "samples_per_s": res.samples_per_s,
+        "final_train_loss": res.loss,
+    }
 
 
-def retrain_topk(archs: Sequence[Architecture], cache: Any, *, topk_dir: str | Path,
-                 final_dir: str | Path, epochs: int = 1, lr: float | None = None,
-                 batch_size: int | None = None, final_lr: float | None = None,
-                 final_batch_size: int | None = None, layernorm: bool | str | None = "arch",
-                 seed: int = 0, max_steps: int | None = None, device: str | torch.device = "cpu",
-                 final_cache: Any | None = None, progress: bool = True) -> dict[str, Any]:
-    """Train each candidate on train, pick the best val log loss, retrain it on train+val, test once.
+def retrain_topk(
+    archs: Sequence[Architecture],
+    cache: Any,
+    *,
+    topk_dir: str | Path,
+    final_dir: str | Path,
+    epochs: int = 1,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    final_lr: float | None = None,
+    final_batch_size: int | None = None,
+    layernorm: bool | str | None = "arch",
+    seed: int = 0,
+    max_steps: int | None = None,
+    device: str | torch.device = "cpu",
+    final_cache: Any | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train each candidate on train, pick the best val log loss, retrain on train+val, test once.
 
     `final_cache`: an uncapped cache of the same data for the final model (full tables, §7.3).
     """
@@ -144,19 +211,47 @@ def retrain_topk(archs: Sequence[Architecture], cache: Any, *, topk_dir: str | P
         raise ConfigError("retrain_topk: no architectures given")
     rows = []
     for i, arch in enumerate(archs):
-        m = train_architecture(arch, cache, out_dir=Path(topk_dir) / f"{i:02d}", epochs=epochs, lr=lr,
-                               batch_size=batch_size, layernorm=layernorm, seed=seed,
-                               max_steps=max_steps, device=device, progress=progress)
-        rows.append({"index": i, "val_logloss": m["logloss"], "val_auc": m["auc"],
-                     "flops": m["flops"], "params": m["params"]})
+        m = train_architecture(
+            arch,
+            cache,
+            out_dir=Path(topk_dir) / f"{i:02d}",
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            layernorm=layernorm,
+            seed=seed,
+            max_steps=max_steps,
+            device=device,
+            progress=progress,
+        )
+        rows.append(
+            {
+                "index": i,
+                "val_logloss": m["logloss"],
+                "val_auc": m["auc"],
+                "flops": m["flops"],
+                "params": m["params"],
+            }
+        )
     best = min(rows, key=lambda r: r["val_logloss"])["index"]
     f_lr, f_bs = final_settings(archs[best], cache.schema)
-    final = train_architecture(archs[best], final_cache or cache, out_dir=final_dir,
-                               splits=("train", "val"), full_tables=final_cache is not None,
-                               eval_split=None, test=True, epochs=epochs,
-                               lr=final_lr or f_lr, batch_size=final_batch_size or f_bs,
-                               layernorm=layernorm, seed=seed, max_steps=max_steps, device=device,
-                               progress=progress)
+    final = train_architecture(
+        archs[best],
+        final_cache or cache,
+        out_dir=final_dir,
+        splits=("train", "val"),
+        full_tables=final_cache is not None,
+        eval_split=None,
+        test=True,
+        epochs=epochs,
+        lr=final_lr or f_lr,
+        batch_size=final_batch_size or f_bs,
+        layernorm=layernorm,
+        seed=seed,
+        max_steps=max_steps,
+        device=device,
+        progress=progress,
+    )
     summary = {"candidates": rows, "best_index": best, "final": final}
     atomic_write_json(Path(topk_dir) / "summary.json", summary)
     return summary

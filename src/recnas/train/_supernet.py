@@ -33,8 +33,11 @@ from recnas.train._loop import TrainResult
 from recnas.train._loop import train
 
 # method.md §4.2-4.3: (batch size, full-path warm-up steps T)
-SUPERNET_DEFAULTS: dict[str, tuple[int, int]] = {"criteo": (512, 15000), "avazu": (512, 12500),
-                                                 "kdd": (1024, 20000)}
+SUPERNET_DEFAULTS: dict[str, tuple[int, int]] = {
+    "criteo": (512, 15000),
+    "avazu": (512, 12500),
+    "kdd": (1024, 20000),
+}
 WARMUP_FRACTION_CAP = 0.2  # on small data, T is at most this share of the run
 COINS = ("path", "block")
 
@@ -58,9 +61,15 @@ def default_full_path_steps(schema: FeatureSchema, total_steps: int) -> int:
     return min(SUPERNET_DEFAULTS[dataset_key(schema)][1], int(WARMUP_FRACTION_CAP * total_steps))
 
 
-def warmup_path_fn(space: SearchSpace, *, strategy: str = "default", full_path_steps: int = 0,
-                   coin: str = "path", layernorm: bool = True) -> PathFn:
-    """path_fn(step, rng) for `train`: the full path with probability 1 - step/T, else `strategy`'s."""
+def warmup_path_fn(
+    space: SearchSpace,
+    *,
+    strategy: str = "default",
+    full_path_steps: int = 0,
+    coin: str = "path",
+    layernorm: bool = True,
+) -> PathFn:
+    """path_fn(step, rng) for `train`: full path with probability 1 - step/T, else `strategy`'s."""
     if coin not in COINS:
         raise ConfigError(f"unknown warm-up coin granularity {coin!r}; choose from {list(COINS)}")
     full = full_path(space, layernorm=layernorm)
@@ -81,17 +90,33 @@ def warmup_path_fn(space: SearchSpace, *, strategy: str = "default", full_path_s
     return path_fn
 
 
-def train_supernet(supernet: nn.Module, cache: Any, *, space: SearchSpace, strategy: str = "default",
-                   epochs: int = 1, max_steps: int | None = None, batch_size: int | None = None,
-                   lr: float = 0.12, full_path_steps: int | None = None, coin: str = "path",
-                   seed: int = 0, shuffle: bool = False, device: str | torch.device = "cpu",
-                   ckpt_path: str | Path | None = None, ckpt_every: int = 1000, resume: bool = True,
-                   metrics_path: str | Path | None = None, log_every: int = 100,
-                   loader: Iterable[Batch] | None = None,
-                   after_backward: Callable[[Sequence[nn.Parameter]], None] | None = None,
-                   is_main: bool = True, stop_at: int | None = None,
-                   progress: bool = True) -> TrainResult:
-    """Train `supernet` on the cache's train split (spec settings: Adagrad lr 0.12, 10% warm-up, clip 5).
+def train_supernet(
+    supernet: nn.Module,
+    cache: Any,
+    *,
+    space: SearchSpace,
+    strategy: str = "default",
+    epochs: int = 1,
+    max_steps: int | None = None,
+    batch_size: int | None = None,
+    lr: float = 0.12,
+    full_path_steps: int | None = None,
+    coin: str = "path",
+    seed: int = 0,
+    shuffle: bool = False,
+    device: str | torch.device = "cpu",
+    ckpt_path: str | Path | None = None,
+    ckpt_every: int = 1000,
+    resume: bool = True,
+    metrics_path: str | Path | None = None,
+    log_every: int = 100,
+    loader: Iterable[Batch] | None = None,
+    after_backward: Callable[[Sequence[nn.Parameter]], None] | None = None,
+    is_main: bool = True,
+    stop_at: int | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train `supernet` on the cache's train split (spec: Adagrad lr 0.12, 10% warm-up, clip 5).
 
     `loader` overrides the default BatchLoader (a distributed run passes its rank's shard).
     """
@@ -103,21 +128,50 @@ def train_supernet(supernet: nn.Module, cache: Any, *, space: SearchSpace, strat
     if max_steps is not None:
         total = min(total, int(max_steps)) if total > 0 else int(max_steps)
     T = default_full_path_steps(schema, total) if full_path_steps is None else int(full_path_steps)
-    path_fn = warmup_path_fn(space, strategy=strategy, full_path_steps=T, coin=coin,
-                             layernorm=supernet.layernorm)
-    config = {"kind": "supernet", "space": space.to_dict(), "strategy": strategy,
-              "batch_size": bs, "full_path_steps": T, "coin": coin, "shuffle": shuffle,
-              "schema": schema.to_dict(), "layernorm": bool(supernet.layernorm)}
-    return train(supernet, loader, lr=lr, steps=total, warmup=0.1, clip=5.0, path_fn=path_fn,
-                 seed=seed, device=device, ckpt_path=ckpt_path, ckpt_every=ckpt_every, resume=resume,
-                 metrics_path=metrics_path, log_every=log_every, config=config,
-                 after_backward=after_backward, is_main=is_main, stop_at=stop_at, progress=progress,
-                 desc="supernet")
+    path_fn = warmup_path_fn(
+        space, strategy=strategy, full_path_steps=T, coin=coin, layernorm=supernet.layernorm
+    )
+    config = {
+        "kind": "supernet",
+        "space": space.to_dict(),
+        "strategy": strategy,
+        "batch_size": bs,
+        "full_path_steps": T,
+        "coin": coin,
+        "shuffle": shuffle,
+        "schema": schema.to_dict(),
+        "layernorm": bool(supernet.layernorm),
+    }
+    return train(
+        supernet,
+        loader,
+        lr=lr,
+        steps=total,
+        warmup=0.1,
+        clip=5.0,
+        path_fn=path_fn,
+        seed=seed,
+        device=device,
+        ckpt_path=ckpt_path,
+        ckpt_every=ckpt_every,
+        resume=resume,
+        metrics_path=metrics_path,
+        log_every=log_every,
+        config=config,
+        after_backward=after_backward,
+        is_main=is_main,
+        stop_at=stop_at,
+        progress=progress,
+        desc="supernet",
+    )
 
 
-def load_supernet(path: str | Path, *, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a trained supernet from its checkpoint; returns (supernet in eval mode, its config)."""
+def load_supernet(
+    path: str | Path, *, device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a trained supernet from its checkpoint; returns (supernet in eval mode, config)."""
     from recnas.nn import Supernet
+
     ck = load_checkpoint(path)
     cfg = ck.get("config") or {}
     if cfg.get("kind") != "supernet":
