@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import torch
@@ -84,13 +85,16 @@ def bench_scoring(args: argparse.Namespace, device: torch.device) -> dict:
     rng = random.Random(args.seed)
     archs = [sample_arch(space, rng) for _ in range(args.candidates)]
     scorer.score(archs[0], finetune_steps=2)  # warm-up: allocator, kernels, autotuning
+    cpu0 = time.process_time()
     runs = [scorer.score(a) for a in archs]
+    cpu = (time.process_time() - cpu0) / len(runs)  # all threads; less load-sensitive
     secs = [r["seconds"] for r in runs]
     ft_s = sum(r["finetune_seconds"] for r in runs)
     ev_s = sum(r["eval_seconds"] for r in runs)
     return {
         "seconds_per_candidate": sum(secs) / len(secs),
         "seconds_each": [round(s, 2) for s in secs],
+        "process_cpu_seconds_per_candidate": cpu,
         "finetune_samples_per_s": len(runs) * args.finetune_steps * 512 / ft_s,
         "eval_samples_per_s": len(runs) * scorer.val_rows / ev_s,
         "candidates": len(runs),
