@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default torch's); 1 is fastest for small models on a busy machine",
+    )
+    parser.add_argument(
         "--list", action="store_true", help="list the baselines and their presets, then exit"
     )
 
@@ -56,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [f"--{k}" for k in ("model", "data", "out") if getattr(args, k) is None]
     if missing:
         raise ConfigError(f"missing {', '.join(missing)} (or use --list)")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     from recnas.data import open_cache
     from recnas.nn.baselines import train_baseline
 

@@ -30,12 +30,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="default: the searched model's final batch")
     parser.add_argument("--seed", type=int, help="default: the run's final.seed")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default torch's); 1 is fastest for small models on a busy machine",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Train the baselines, write RUN/baselines/*.json and the report fragment, print the table."""
     from recnas.nn.baselines import compare_run
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     out = compare_run(
         args.run,

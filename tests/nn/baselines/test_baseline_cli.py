@@ -38,6 +38,8 @@ def test_baseline_cli_writes_metrics(synth: Path, tmp_path: Path) -> None:
         "3",
         "--batch-size",
         "256",
+        "--threads",
+        "1",
     ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -22,7 +22,7 @@ def _fit_auc(name: str) -> float:
         model,
         ListLoader(planted(3072, seed=1), 128),
         lr=0.1,
-        epochs=4,
+        epochs=8,
         warmup=0.05,
         seed=0,
         progress=False,

@@ -108,22 +108,44 @@ def mlp(n_in: int, hidden: Sequence[int], *, dropout: float = 0.0) -> nn.Sequent
 
 
 class FieldInputs(nn.Module):
-    """Categorical embeddings plus the dense vector as one projected field: -> [B, F', E]."""
+    """Categorical embeddings plus the dense vector as one projected field: -> [B, F', E].
 
-    def __init__(self, schema: FeatureSchema) -> None:
+    With `first_order`, each categorical row also holds its first-order weight as an extra last
+    column (one sparse table instead of two: half the sparse-update work per step), and
+    `with_first_order` also returns the LR term b + sum_j w[x_j] + w_d . dense.
+    """
+
+    def __init__(self, schema: FeatureSchema, *, first_order: bool = False) -> None:
         super().__init__()
-        self.embedding = Embeddings(schema, sparse_grad=True)
-        self.dense_proj = (
-            nn.Linear(schema.num_dense, schema.embed_dim) if schema.num_dense else None
-        )
+        e, d0 = schema.embed_dim, schema.num_dense
+        self.embed_dim, self.first_order = e, first_order
+        width = e + 1 if first_order else e
+        self.embedding = Embeddings(dataclasses.replace(schema, embed_dim=width), sparse_grad=True)
+        self.dense_proj = nn.Linear(d0, e) if d0 else None
         self.num_fields = num_fields(schema)
+        if first_order:
+            self.dense_weight = nn.Linear(d0, 1, bias=False) if d0 else None
+            self.bias = nn.Parameter(torch.zeros(1))
 
-    def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
-        """Field embeddings [B, F', E], the dense field last."""
-        emb = self.embedding(sparse)  # [B, F, E]
+    def _fields(self, emb: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
         if self.dense_proj is None:
             return emb
         return torch.cat([emb, self.dense_proj(dense).unsqueeze(1)], dim=1)  # [B, F+1, E]
+
+    def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
+        """Field embeddings [B, F', E], the dense field last."""
+        emb = self.embedding(sparse)  # [B, F, E] (or [B, F, E + 1])
+        return self._fields(emb[..., : self.embed_dim], dense)
+
+    def with_first_order(
+        self, dense: torch.Tensor, sparse: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(field embeddings [B, F', E], first-order logits [B]); needs `first_order=True`."""
+        emb = self.embedding(sparse)  # [B, F, E + 1]
+        lin = emb[..., self.embed_dim].sum(dim=1) + self.bias  # [B]
+        if self.dense_weight is not None:
+            lin = lin + self.dense_weight(dense).squeeze(-1)
+        return self._fields(emb[..., : self.embed_dim], dense), lin
 
 
 class LinearTerm(nn.Module):

@@ -10,7 +10,6 @@ from torch import nn
 from recnas.data.schema import FeatureSchema
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._common import FieldInputs
-from recnas.nn.baselines._common import LinearTerm
 from recnas.nn.baselines._common import Tally
 from recnas.nn.baselines._common import field_inputs_cost
 from recnas.nn.baselines._common import fm_interaction
@@ -50,14 +49,13 @@ class DeepFM(nn.Module):
     def __init__(self, schema: FeatureSchema, preset: DeepFMPreset) -> None:
         super().__init__()
         self.preset = preset
-        self.linear = LinearTerm(schema)
-        self.fields = FieldInputs(schema)
+        self.fields = FieldInputs(schema, first_order=True)
         d = num_fields(schema) * schema.embed_dim
         self.deep = mlp(d, preset.hidden, dropout=preset.dropout)
         self.head = nn.Linear(preset.hidden[-1] if preset.hidden else d, 1)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
-        v = self.fields(dense, sparse)  # [B, F', E]
+        v, linear = self.fields.with_first_order(dense, sparse)  # [B, F', E], [B]
         deep = self.head(self.deep(v.flatten(1))).squeeze(-1)
-        return self.linear(dense, sparse) + fm_interaction(v) + deep
+        return linear + fm_interaction(v) + deep

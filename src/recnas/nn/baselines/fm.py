@@ -10,7 +10,6 @@ from torch import nn
 from recnas.data.schema import FeatureSchema
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._common import FieldInputs
-from recnas.nn.baselines._common import LinearTerm
 from recnas.nn.baselines._common import Tally
 from recnas.nn.baselines._common import field_inputs_cost
 from recnas.nn.baselines._common import fm_interaction
@@ -44,9 +43,9 @@ class FactorizationMachine(nn.Module):
     def __init__(self, schema: FeatureSchema, preset: FMPreset) -> None:
         super().__init__()
         self.preset = preset
-        self.linear = LinearTerm(schema)
-        self.fields = FieldInputs(schema)
+        self.fields = FieldInputs(schema, first_order=True)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
-        return self.linear(dense, sparse) + fm_interaction(self.fields(dense, sparse))
+        v, linear = self.fields.with_first_order(dense, sparse)  # [B, F', E], [B]
+        return linear + fm_interaction(v)

@@ -14,7 +14,6 @@ from torch import nn
 from recnas.data.schema import FeatureSchema
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._common import FieldInputs
-from recnas.nn.baselines._common import LinearTerm
 from recnas.nn.baselines._common import Tally
 from recnas.nn.baselines._common import field_inputs_cost
 from recnas.nn.baselines._common import linear_term_cost
@@ -53,13 +52,12 @@ class WideDeep(nn.Module):
     def __init__(self, schema: FeatureSchema, preset: WideDeepPreset) -> None:
         super().__init__()
         self.preset = preset
-        self.wide = LinearTerm(schema)
-        self.fields = FieldInputs(schema)
+        self.fields = FieldInputs(schema, first_order=True)
         d = num_fields(schema) * schema.embed_dim
         self.deep = mlp(d, preset.hidden, dropout=preset.dropout)
         self.head = nn.Linear(preset.hidden[-1] if preset.hidden else d, 1)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
-        x = self.fields(dense, sparse).flatten(1)  # [B, F' E]
-        return self.wide(dense, sparse) + self.head(self.deep(x)).squeeze(-1)
+        v, wide = self.fields.with_first_order(dense, sparse)  # [B, F', E], [B]
+        return wide + self.head(self.deep(v.flatten(1))).squeeze(-1)

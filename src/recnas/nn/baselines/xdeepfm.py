@@ -16,7 +16,6 @@ from recnas.data.schema import FeatureSchema
 from recnas.errors import ConfigError
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._common import FieldInputs
-from recnas.nn.baselines._common import LinearTerm
 from recnas.nn.baselines._common import Tally
 from recnas.nn.baselines._common import field_inputs_cost
 from recnas.nn.baselines._common import linear_term_cost
@@ -100,8 +99,7 @@ class XDeepFM(nn.Module):
     def __init__(self, schema: FeatureSchema, preset: XDeepFMPreset) -> None:
         super().__init__()
         self.preset = preset
-        self.linear = LinearTerm(schema)
-        self.fields = FieldInputs(schema)
+        self.fields = FieldInputs(schema, first_order=True)
         m = num_fields(schema)
         self.cin = CIN(m, preset)
         self.cin_head = nn.Linear(self.cin.out_dim, 1)
@@ -111,7 +109,7 @@ class XDeepFM(nn.Module):
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
-        v = self.fields(dense, sparse)  # [B, m, E]
+        v, linear = self.fields.with_first_order(dense, sparse)  # [B, m, E], [B]
         cin = self.cin_head(self.cin(v)).squeeze(-1)
         deep = self.head(self.deep(v.flatten(1))).squeeze(-1)
-        return self.linear(dense, sparse) + cin + deep
+        return linear + cin + deep
