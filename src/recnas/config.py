@@ -122,7 +122,7 @@ class BaselinesConfig:
     """Hand-crafted baselines trained on the run's data (recnas compare); optional stage."""
 
     enabled: bool = _opt(False)
-    models: list[str] = _opt(["lr", "fm", "dnn", "deepfm", "dcnv2", "dlrm"])
+    models: list[str] | None = _opt(None, help="null = recnas compare's defaults")
     preset: str = _opt("small", choices=("small", "paper"), help="hyperparameter preset of every model")
     epochs: int | None = _opt(None, min=1, help="null = the run's final.epochs")
     max_steps: int | None = _opt(None, min=1, help="null = the run's final.max_steps")

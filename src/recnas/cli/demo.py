@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from recnas.cli.run import allow_intermixed
 from recnas.cli.run import execute
 from recnas.config import load_config
 from recnas.config import preset_path
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="reuse --out even if it was made with other settings")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    allow_intermixed(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop-after", metavar="STAGE", help="stop after this stage (resume later)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--list", action="store_true", help="list the shipped presets and exit")
+    allow_intermixed(parser)
+
+
+def allow_intermixed(parser: argparse.ArgumentParser) -> None:
+    """Accept options between the positionals (`CONFIG --out DIR KEY=VALUE`), as users type them."""
+    parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,6 @@ def stage_baselines(ctx: Context) -> dict[str, Any]:
     """Hand-crafted baselines trained with the searched model's recipe on the same data (issue 5)."""
     b = ctx.cfg.baselines
     compare = need("recnas.nn.baselines", "compare_run", "baselines")
-    out = compare(ctx.rd.root, models=list(b.models), preset=b.preset, epochs=b.epochs,
+    out = compare(ctx.rd.root, models=list(b.models) if b.models else None, preset=b.preset, epochs=b.epochs,
                   max_steps=b.max_steps, device=ctx.device, progress=ctx.progress)
     return _scalars(out)
