@@ -218,7 +218,7 @@ def codesign_run(
     )
     if not any(r.state == "COMPLETE" for r in res.records):
         raise RecnasError(f"co-search scored no candidate; see {rd.cosearch_journal}")
-    return pim_report(rd.root)["comparison"]
+    return dict(pim_report(rd.root)["comparison"])
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from recnas.errors import ConfigError
 class Entry:
     """One number of the component table and its published source."""
 
-    value: float
+    value: float | tuple[float, ...]
     unit: str
     source: str
 
@@ -80,7 +80,7 @@ TABLE: dict[str, Entry] = {
 
 def cell_write_pj() -> float:
     """Energy of one SET pulse on one cell, V^2/R_on * t (inferred from the sourced V, R_on, t)."""
-    v, r, t = TABLE["V_set"].value, TABLE["R_on"].value, TABLE["t_set"].value
+    v, r, t = value("V_set"), value("R_on"), value("t_set")
     return v * v / r * t * 1e3  # W * ns = nJ; x1e3 -> pJ
 
 
@@ -113,6 +113,10 @@ def _curve(values: tuple[float, ...], bits: int) -> float:
     )  # beyond 10 bits: x2 per bit (inferred, Walden FOM)
 
 
+def _tuple(e: Entry) -> tuple[float, ...]:
+    return e.value if isinstance(e.value, tuple) else (e.value,)
+
+
 def adc_energy_pj(bits: int, curve: str = "isaac") -> float:
     """Energy of one conversion at `bits` (curve 'isaac' = hwcomponents ISAAC-scaled, 'murmann')."""
     table = {
@@ -122,17 +126,20 @@ def adc_energy_pj(bits: int, curve: str = "isaac") -> float:
     }
     if curve not in table:
         raise ConfigError(f"unknown ADC curve {curve!r}; choose from {sorted(table)}")
-    return _curve(table[curve].value, bits)  # type: ignore[arg-type]
+    return _curve(_tuple(table[curve]), bits)
 
 
 def adc_area_um2(bits: int) -> float:
     """Area of one ADC at `bits` (hwcomponents ISAAC-scaled curve)."""
-    return _curve(ADC_AREA_UM2.value, bits)  # type: ignore[arg-type]
+    return _curve(_tuple(ADC_AREA_UM2), bits)
 
 
 def value(name: str) -> float:
     """A scalar of the component table by name."""
-    return float(TABLE[name].value)  # type: ignore[arg-type]
+    v = TABLE[name].value
+    if isinstance(v, tuple):
+        raise TypeError(f"{name} is a curve, not a scalar")
+    return float(v)
 
 
 # ISAAC reference power (mW) / area (mm2) tables for V1, with their multiplicity (pim.md section 4).

@@ -151,7 +151,7 @@ def _v4() -> list[Check]:
         Check(
             "V4",
             f"PUMA {k}",
-            comp.PUMA[f"published_{k}"].value,
+            float(comp.PUMA[f"published_{k}"].value),  # type: ignore[arg-type]
             "not derived",
             None,
             0.20,
@@ -234,7 +234,8 @@ def _sweep(vals: list[Any], fn: Any) -> tuple[list[float], list[float]]:
 
 
 def _v6() -> list[Check]:
-    arch, sch, base = reference_arch(), RefSchema(), preset("baseline", mapping="auto")
+    arch, base = reference_arch(), preset("baseline", mapping="auto")
+    sch: Any = RefSchema()
     n = arch.num_blocks
     out = []
     e, a = _sweep(
@@ -249,10 +250,8 @@ def _v6() -> list[Check]:
     for name in ("w_bits", "a_bits"):
 
         def gen(bits: int, name: str = name) -> Any:
-            kw = (
-                {"w_bits": bits, "a_bits": 8} if name == "w_bits" else {"w_bits": 8, "a_bits": bits}
-            )
-            return cost(arch, sch, base, HardwareGenes.uniform(n, **kw))
+            w, a = (bits, 8) if name == "w_bits" else (8, bits)
+            return cost(arch, sch, base, HardwareGenes.uniform(n, w_bits=w, a_bits=a))
 
         e, a = _sweep([4, 8, 16], gen)
         out.append(
