@@ -105,36 +105,42 @@ def bench_scoring(args: argparse.Namespace, device: torch.device) -> dict:
     }
 
 
+def _standalone_rate(arch, schema, args: argparse.Namespace, device: torch.device) -> tuple:
+    """(samples/s, parameters, samples per CPU-second) of training `arch` on `schema`."""
+    torch.manual_seed(0)
+    model = build_model(arch, schema).to(device)
+    params = sum(p.numel() for p in model.parameters())
+    bs = args.standalone_batch
+    batches = random_batches(schema, rows=bs * 32, batch=bs, device=device, seed=3)
+    train(model, batches, lr=0.16, steps=3, progress=False, reseed=False)  # warm-up pass
+    steps = args.standalone_steps
+    cpu0 = time.process_time()
+    res = train(model, batches, lr=0.16, steps=steps, progress=False, reseed=False, log_every=steps)
+    per_cpu_s = res.samples / (time.process_time() - cpu0)  # samples per CPU-second, all threads
+    return res.samples_per_s, params, per_cpu_s
+
+
 def bench_standalone(args: argparse.Namespace, device: torch.device) -> dict:
-    """Training samples/s of the published Criteo-Full NASRecNet with full (uncapped) tables."""
-    schema = reference_schema("criteo")
+    """Training samples/s of the published Criteo-Full NASRecNet, full tables and capped at 500k."""
     if PUBLISHED.is_file():
         arch, which = load_architecture(PUBLISHED), "published Criteo-Full NASRecNet"
     else:
         arch, which = sample_arch(get_space("full"), random.Random(0)), "sampled Full architecture"
-    torch.manual_seed(0)
-    model = build_model(arch, schema).to(device)
-    params = sum(p.numel() for p in model.parameters())
-    batches = random_batches(
-        schema, rows=args.standalone_batch * 32, batch=args.standalone_batch, device=device, seed=3
-    )
-    train(model, batches, lr=0.16, steps=3, progress=False, reseed=False)  # warm-up pass
-    res = train(
-        model,
-        batches,
-        lr=0.16,
-        steps=args.standalone_steps,
-        progress=False,
-        reseed=False,
-        log_every=args.standalone_steps,
+    full, params, full_cpu = _standalone_rate(arch, reference_schema("criteo"), args, device)
+    capped, _, capped_cpu = _standalone_rate(
+        arch, reference_schema("criteo", cap=500_000), args, device
     )
     return {
-        "standalone_full_tables_samples_per_s": res.samples_per_s,
+        "standalone_full_tables_samples_per_s": full,
+        "standalone_capped_tables_samples_per_s": capped,
+        "standalone_full_tables_samples_per_cpu_s": full_cpu,
+        "standalone_capped_tables_samples_per_cpu_s": capped_cpu,
         "standalone_arch": which,
         "standalone_params": params,
         "standalone_batch": args.standalone_batch,
         "standalone_steps": args.standalone_steps,
         "standalone_layernorm": arch.layernorm,
+        "reference_standalone_capped_tables_samples_per_s": 567.0,
     }
 
 
@@ -152,6 +158,7 @@ def main() -> None:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-standalone", action="store_true")
+    p.add_argument("--skip-scoring", action="store_true")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -161,13 +168,14 @@ def main() -> None:
         "card": torch.cuda.get_device_name() if args.device == "cuda" else None,
         "threads": args.threads,
     }
-    out.update(bench_scoring(args, device))
-    ref = REF_SECONDS_PER_CANDIDATE[args.device]
-    out.update(
-        reference_seconds_per_candidate=ref,
-        seconds_ratio=ref / out["seconds_per_candidate"],
-        seconds_ratio_target=TARGET_SECONDS_RATIO[args.device],
-    )
+    if not args.skip_scoring:
+        out.update(bench_scoring(args, device))
+        ref = REF_SECONDS_PER_CANDIDATE[args.device]
+        out.update(
+            reference_seconds_per_candidate=ref,
+            seconds_ratio=ref / out["seconds_per_candidate"],
+            seconds_ratio_target=TARGET_SECONDS_RATIO[args.device],
+        )
     if not args.skip_standalone:
         out.update(bench_standalone(args, device))
         r = out["standalone_full_tables_samples_per_s"] / REF_STANDALONE_FULL
