@@ -320,7 +320,7 @@ def _run(
         if ckpt is not None and ckpt_every and st.step % ckpt_every == 0:
             _save(ckpt, model, opt, st, cfg, arch)
     bar.close()
-    if ckpt is not None:
+    if ckpt is not None and samples:  # a finished run resumed again has nothing new to save
         _save(ckpt, model, opt, st, cfg, arch)
     secs = time.perf_counter() - t0
     return TrainResult(st.step, total, secs, samples, samples / max(secs, 1e-9), last_loss)
