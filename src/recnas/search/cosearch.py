@@ -345,10 +345,12 @@ def make_searcher(
 
 
 def uniform_candidate(arch: Architecture, bits: int = 16) -> CoCandidate:
-    """The accuracy-only reference as a candidate: uniform bits, digital mapping, 128x128."""
-    return CoCandidate(
-        arch, HardwareGenes.uniform(arch.num_blocks, w_bits=bits, a_bits=bits, adc_bits=None)
-    )
+    """The accuracy-only network as a candidate: uniform bits, digital mapping, 128x128.
+
+    The head stays at 16 bits as in every co-search candidate (the supernet does not quantise it).
+    """
+    genes = HardwareGenes.uniform(arch.num_blocks, w_bits=bits, a_bits=bits, adc_bits=None)
+    return CoCandidate(arch, replace(genes, head=(16, 16)))
 
 
 def baseline_config() -> PIMConfig:
