@@ -114,6 +114,8 @@ class CoDesignConfig:
     sample: int = _opt(16, min=1)
     generations: int = _opt(24, min=0)
     children: int = _opt(8, min=1)
+    mp_steps: int | None = _opt(None, min=1, help="mixed-precision supernet steps (null = 1/4)")
+    beta: float = _opt(1.0, min=0.0, help="budget mode: penalty per unit of relative excess")
     seed: int = _opt(0)
 
 

@@ -25,7 +25,8 @@ def stage_codesign(ctx: Context) -> dict[str, Any]:
     run = need("recnas.hardware.codesign", "codesign_run", "codesign")
     out = run(ctx.rd.root, mode=c.mode, objectives=list(c.objectives), budgets=dict(c.budgets),
               population=c.population, sample=c.sample, generations=c.generations,
-              children=c.children, seed=c.seed, device=ctx.device, progress=ctx.progress)
+              children=c.children, seed=c.seed, device=ctx.device, progress=ctx.progress,
+              beta=c.beta, mp_steps=c.mp_steps)
     return _scalars(out)
 
 
