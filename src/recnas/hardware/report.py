@@ -94,11 +94,16 @@ def pick_codesign(
     cands: list[dict[str, Any]], ref: dict[str, float], tol: float
 ) -> dict[str, Any] | None:
     """Within `tol` of the reference loss (and budget-feasible): a candidate meeting every ratio
-    target if one exists, else any; the lowest energy (then latency) among them."""
+    target if one exists, else any; the lowest energy (then latency x area) among them."""
     ok = [c for c in cands if c["logloss"] <= ref["logloss"] + tol and c["feasible"] >= 1.0]
     all_met = [c for c in ok if all(ratios(ref, c)[k] >= t for k, t in TARGETS.items())]
     pool = all_met or ok
-    return min(pool, key=lambda c: (c["energy_pj"], c["latency_ns"], c["n"])) if pool else None
+    # equal energy (ADC sharing does not change it): the smaller latency x area product
+    return (
+        min(pool, key=lambda c: (c["energy_pj"], c["latency_ns"] * c["area_mm2"], c["n"]))
+        if pool
+        else None
+    )
 
 
 def best_within_tol(
@@ -271,7 +276,8 @@ def markdown(c: dict[str, Any]) -> str:
         "",
         f"Reference: the accuracy-only winner at 16-bit weights/activations, mapped naively (every "
         f"operator on 128x128 crossbars, 2-bit cells, 8-bit ADC). "
-        f"Co-design pick: the lowest-energy (preferring one that meets every target) "
+        f"Co-design pick: the lowest-energy (then latency x area; preferring one that meets every "
+        f"target) "
         f"candidate within +{c['logloss_tol']} log loss of it, among {c['candidates']} scored "
         f"({c['mode']} mode).",
         "",
