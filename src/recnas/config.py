@@ -11,19 +11,19 @@ import dataclasses
 import difflib
 import types
 import typing
-from dataclasses import dataclass
-from dataclasses import field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from typing import Sequence
 
 import yaml
 
 from recnas.errors import ConfigError
 
 
-def _opt(default: Any, *, choices: Sequence[Any] | None = None, min: float | None = None,
-         help: str = "") -> Any:
+def _opt(
+    default: Any, *, choices: Sequence[Any] | None = None, min: float | None = None, help: str = ""
+) -> Any:
     """A dataclass field with validation metadata (allowed choices, lower bound)."""
     meta = {"choices": tuple(choices) if choices else None, "min": min, "help": help}
     if isinstance(default, (list, dict)):
@@ -41,8 +41,12 @@ class DataConfig:
     profile: str | None = _opt(None, help="KDD 2012 userid_profile.txt (prepare, format kdd)")
     schema: str | None = _opt(None, help="YAML table schema (prepare, format table)")
     protocol: str = _opt("nasrec", choices=("nasrec", "vocab", "ratio"))
-    cap: int | None = _opt(500_000, min=2, help="embedding rows per field (data.md; null = uncapped)")
-    cache_dir: str | None = _opt(None, help="where prepare/synth write the cache (default RUN/data)")
+    cap: int | None = _opt(
+        500_000, min=2, help="embedding rows per field (data.md; null = uncapped)"
+    )
+    cache_dir: str | None = _opt(
+        None, help="where prepare/synth write the cache (default RUN/data)"
+    )
     synth_rows: int = _opt(200_000, min=1)
     synth_seed: int = _opt(0)
     synth_table_cap: int = _opt(20_000, min=2, help="distinct values per field of the generator")
@@ -52,15 +56,20 @@ class DataConfig:
 class SupernetConfig:
     """Supernet training (method.md §4)."""
 
-    space: str = _opt("full", choices=("small", "full", "nasrec-small", "nasrec-full", "autoctr",
-                                       "xlarge"))
+    space: str = _opt(
+        "full", choices=("small", "full", "nasrec-small", "nasrec-full", "autoctr", "xlarge")
+    )
     num_blocks: int = _opt(7, min=1)
     strategy: str = _opt("default", choices=("default", "single_path", "any_path", "full_path"))
     epochs: int = _opt(1, min=1)
-    max_steps: int | None = _opt(None, min=1, help="stop after this many steps (null = whole epochs)")
+    max_steps: int | None = _opt(
+        None, min=1, help="stop after this many steps (null = whole epochs)"
+    )
     batch: int | None = _opt(None, min=1, help="null = 512 (Criteo, Avazu) or 1024 (KDD)")
     lr: float = _opt(0.12, min=0.0)
-    warmup: int | None = _opt(None, min=0, help="full-path warm-up steps T (null = dataset default)")
+    warmup: int | None = _opt(
+        None, min=0, help="full-path warm-up steps T (null = dataset default)"
+    )
     coin: str = _opt("path", choices=("path", "block"))
     layernorm: bool = _opt(True)
     ckpt_every: int = _opt(1000, min=1)
@@ -76,7 +85,9 @@ class SearchConfig:
     sample: int = _opt(64, min=1)
     generations: int = _opt(240, min=0)
     children: int = _opt(8, min=1)
-    budget: int | None = _opt(None, min=1, help="candidates (null = population + generations x children)")
+    budget: int | None = _opt(
+        None, min=1, help="candidates (null = population + generations x children)"
+    )
     finetune_steps: int = _opt(500, min=1)
     finetune_lr: float = _opt(0.04, min=0.0)
     finetune_batch: int | None = _opt(None, min=1, help="null = the supernet batch")
@@ -125,7 +136,9 @@ class BaselinesConfig:
 
     enabled: bool = _opt(False)
     models: list[str] | None = _opt(None, help="null = recnas compare's defaults")
-    preset: str = _opt("small", choices=("small", "paper"), help="hyperparameter preset of every model")
+    preset: str = _opt(
+        "small", choices=("small", "paper"), help="hyperparameter preset of every model"
+    )
     epochs: int | None = _opt(None, min=1, help="null = the run's final.epochs")
     max_steps: int | None = _opt(None, min=1, help="null = the run's final.max_steps")
 
@@ -154,8 +167,9 @@ RESUME_FREE = frozenset({"device", "threads", "out", "progress", "search.workers
 
 # --------------------------------------------------------------------------- loading
 
+
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunConfig:
-    """Read a YAML preset (or the defaults when `path` is None), apply `key=value` overrides, validate.
+    """Read a YAML preset (defaults when `path` is None), apply KEY=VALUE overrides, validate.
 
     Raises ConfigError listing every problem, each with its file:line (or override) and a hint.
     """
@@ -191,7 +205,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}")
+        raise ConfigError(
+            f"{path}:1: a config must be a mapping of sections, got {type(data).__name__}"
+        )
     lines: dict[str, int] = {}
     _index_lines(node, "", lines)
     return data, lines
@@ -236,8 +252,16 @@ def _loc(where: str, lines: dict[str, int], key: str, overrides: dict[str, str])
     return f"{where}:{line}" if line else where
 
 
-def _build(cls: type, data: dict[str, Any], *, prefix: str, where: str, lines: dict[str, int],
-           errors: list[str], overrides: dict[str, str] | None = None) -> Any:
+def _build(
+    cls: type,
+    data: dict[str, Any],
+    *,
+    prefix: str,
+    where: str,
+    lines: dict[str, int],
+    errors: list[str],
+    overrides: dict[str, str] | None = None,
+) -> Any:
     """Instantiate dataclass `cls` from `data`, appending one message per problem to `errors`."""
     if overrides is None:
         overrides = data.pop("__overrides__", {})
@@ -255,14 +279,23 @@ def _build(cls: type, data: dict[str, Any], *, prefix: str, where: str, lines: d
             if not isinstance(value, dict):
                 errors.append(f"{loc}: '{dotted}' must be a mapping (a section), got {value!r}")
                 continue
-            kwargs[key] = _build(hint, value, prefix=dotted + ".", where=where, lines=lines,
-                                 errors=errors, overrides=overrides)
+            kwargs[key] = _build(
+                hint,
+                value,
+                prefix=dotted + ".",
+                where=where,
+                lines=lines,
+                errors=errors,
+                overrides=overrides,
+            )
             continue
         problem = _check_value(value, hint, fields[key].metadata)
         if problem:
             errors.append(f"{loc}: '{dotted}' {problem}")
         else:
-            as_float = _base(hint) is float and isinstance(value, int) and not isinstance(value, bool)
+            as_float = (
+                _base(hint) is float and isinstance(value, int) and not isinstance(value, bool)
+            )
             kwargs[key] = float(value) if as_float else value
     return cls(**kwargs)
 
@@ -292,8 +325,9 @@ def _check_value(value: Any, hint: Any, meta: Any) -> str | None:
             return f"must be a list of {args[0].__name__}, got {value!r}"
         return None
     if origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                  for v in value.values()):
+        if not isinstance(value, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+        ):
             return f"must be a mapping of numbers, got {value!r}"
         return None
     if hint is bool:
@@ -318,8 +352,10 @@ def _cross_checks(cfg: RunConfig, where: str, errors: list[str]) -> None:
     """Checks that involve several keys."""
     d = cfg.data
     if d.source in ("prepare", "cache") and not d.input:
-        errors.append(f"{where}: data.source={d.source!r} needs data.input (the "
-                      f"{'raw file' if d.source == 'prepare' else 'cache directory'})")
+        errors.append(
+            f"{where}: data.source={d.source!r} needs data.input (the "
+            f"{'raw file' if d.source == 'prepare' else 'cache directory'})"
+        )
     if d.source == "prepare" and d.format == "table" and not d.schema:
         errors.append(f"{where}: data.format='table' needs data.schema (a YAML table schema)")
     s = cfg.search
@@ -328,11 +364,13 @@ def _cross_checks(cfg: RunConfig, where: str, errors: list[str]) -> None:
     if s.algo == "random" and s.budget is None:
         errors.append(f"{where}: search.algo='random' needs search.budget (number of candidates)")
     if cfg.codesign.enabled and "logloss" not in cfg.codesign.objectives:
-        errors.append(f"{where}: codesign.objectives must include 'logloss', got "
-                      f"{cfg.codesign.objectives}")
+        errors.append(
+            f"{where}: codesign.objectives must include 'logloss', got {cfg.codesign.objectives}"
+        )
 
 
 # --------------------------------------------------------------------------- saving, comparing
+
 
 def to_dict(cfg: RunConfig) -> dict[str, Any]:
     """The config as plain nested data."""
@@ -347,11 +385,13 @@ def dump_config(cfg: RunConfig) -> str:
 
 def _sections() -> set[str]:
     hints = typing.get_type_hints(RunConfig)
-    return {f.name for f in dataclasses.fields(RunConfig) if dataclasses.is_dataclass(hints[f.name])}
+    return {
+        f.name for f in dataclasses.fields(RunConfig) if dataclasses.is_dataclass(hints[f.name])
+    }
 
 
 def flatten(d: dict[str, Any]) -> dict[str, Any]:
-    """{'search': {'generations': 1}, 'seed': 0} -> {'search.generations': 1, 'seed': 0} (sections only)."""
+    """{'search': {'generations': 1}, 'seed': 0} -> {'search.generations': 1, 'seed': 0} """
     out: dict[str, Any] = {}
     sections = _sections()
     for k, v in d.items():
@@ -387,4 +427,6 @@ def preset_path(name: str) -> Path:
         if cand.stem == name:
             return cand
     names = [c.stem for c in list_presets()]
-    raise ConfigError(f"no config file {name!r} and no preset of that name; presets: {', '.join(names)}")
+    raise ConfigError(
+        f"no config file {name!r} and no preset of that name; presets: {', '.join(names)}"
+    )

@@ -1,4 +1,4 @@
-"""`recnas run` / `recnas demo` in a subprocess: a tiny synthetic pipeline, resume, and one-line errors."""
+"""`recnas run` in a subprocess: a tiny synthetic pipeline, resume, and one-line errors."""
 
 from __future__ import annotations
 
@@ -8,17 +8,40 @@ import subprocess
 import sys
 from pathlib import Path
 
-TINY = ["data.synth_rows=3000", "data.synth_table_cap=200", "data.cap=200", "supernet.max_steps=6",
-        "supernet.batch=128", "supernet.warmup=2", "supernet.num_blocks=3", "search.population=3",
-        "search.sample=2", "search.generations=1", "search.children=2", "search.finetune_steps=4",
-        "search.val_rows=256", "final.top_k=1", "final.max_steps=4", "final.batch=128",
-        "final.topk_batch=128", "final.random_controls=0", "threads=1", "progress=false"]
+TINY = [
+    "data.synth_rows=3000",
+    "data.synth_table_cap=200",
+    "data.cap=200",
+    "supernet.max_steps=6",
+    "supernet.batch=128",
+    "supernet.warmup=2",
+    "supernet.num_blocks=3",
+    "search.population=3",
+    "search.sample=2",
+    "search.generations=1",
+    "search.children=2",
+    "search.finetune_steps=4",
+    "search.val_rows=256",
+    "final.top_k=1",
+    "final.max_steps=4",
+    "final.batch=128",
+    "final.topk_batch=128",
+    "final.random_controls=0",
+    "threads=1",
+    "progress=false",
+]
 
 
 def _recnas(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "recnas", *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "recnas", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
 
 
 def test_run_tiny_pipeline_then_resume(tmp_path: Path) -> None:
@@ -28,10 +51,23 @@ def test_run_tiny_pipeline_then_resume(tmp_path: Path) -> None:
     lines = p.stdout.strip().splitlines()
     assert lines[-1] == f"report: {out / 'report.md'}"
     assert lines[1].startswith("search: 5 candidates scored, best proxy log loss")
-    assert re.match(r"searched model: test log loss \d+\.\d{5}, AUC \d\.\d{4}, ", lines[2]), lines[2]
-    for name in ("config.yaml", "data.json", "supernet.pt", "journal.jsonl", "best_architectures.json",
-                 "metrics.json", "report.md", "state.json", "plots/search_progress.png",
-                 "plots/score_vs_flops.png", "plots/final_comparison.png", "topk/summary.json"):
+    assert re.match(r"searched model: test log loss \d+\.\d{5}, AUC \d\.\d{4}, ", lines[2]), lines[
+        2
+    ]
+    for name in (
+        "config.yaml",
+        "data.json",
+        "supernet.pt",
+        "journal.jsonl",
+        "best_architectures.json",
+        "metrics.json",
+        "report.md",
+        "state.json",
+        "plots/search_progress.png",
+        "plots/score_vs_flops.png",
+        "plots/final_comparison.png",
+        "topk/summary.json",
+    ):
         assert (out / name).is_file(), name
     text = (out / "report.md").read_text()
     assert "## Search" in text and "## Final models" in text and "searched (NASRecNet)" in text
@@ -51,4 +87,6 @@ def test_bad_config_is_reported_without_traceback(tmp_path: Path) -> None:
     assert f"{cfg}:2: unknown key 'search.populaton'; did you mean 'search.population'?" in p.stderr
     assert f"{cfg}:3: 'search.generations' must be >= 0, got -1" in p.stderr
     listing = _recnas("run", "--list", cwd=tmp_path)
-    assert listing.returncode == 0 and "criteo_sample" in listing.stdout and "demo" in listing.stdout
+    assert (
+        listing.returncode == 0 and "criteo_sample" in listing.stdout and "demo" in listing.stdout
+    )

@@ -1,4 +1,4 @@
-"""Typed config: spec defaults, file:line errors with suggestions, all errors at once, overrides, presets."""
+"""Typed config: spec defaults, file:line errors, hints, all errors at once, overrides, presets."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from recnas.config import RunConfig
-from recnas.config import config_changes
-from recnas.config import dump_config
-from recnas.config import list_presets
-from recnas.config import load_config
-from recnas.config import preset_path
-from recnas.config import to_dict
+from recnas.config import (
+    RunConfig,
+    config_changes,
+    dump_config,
+    list_presets,
+    load_config,
+    preset_path,
+    to_dict,
+)
 from recnas.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,8 +28,17 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_are_the_spec_settings() -> None:
     c = load_config(None)
-    assert (c.search.population, c.search.sample, c.search.generations, c.search.children) == (128, 64, 240, 8)
-    assert (c.search.finetune_steps, c.search.finetune_lr, c.search.val_rows) == (500, 0.04, 1_228_800)
+    assert (c.search.population, c.search.sample, c.search.generations, c.search.children) == (
+        128,
+        64,
+        240,
+        8,
+    )
+    assert (c.search.finetune_steps, c.search.finetune_lr, c.search.val_rows) == (
+        500,
+        0.04,
+        1_228_800,
+    )
     assert (c.supernet.lr, c.supernet.epochs, c.final.top_k, c.data.cap) == (0.12, 1, 15, 500_000)
 
 
@@ -36,29 +47,40 @@ def test_unknown_key_names_file_line_and_nearest_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         load_config(p)
     msg = str(e.value)
-    assert f"{p}:4" in msg and "search.generatons" in msg and "did you mean 'search.generations'" in msg
+    assert (
+        f"{p}:4" in msg
+        and "search.generatons" in msg
+        and "did you mean 'search.generations'" in msg
+    )
 
 
 def test_unknown_section_suggests_section(tmp_path: Path) -> None:
     p = _write(tmp_path, "supernett:\n  lr: 0.1\n")
-    with pytest.raises(ConfigError, match=r"cfg.yaml:1: unknown key 'supernett'; did you mean 'supernet'"):
+    with pytest.raises(
+        ConfigError, match=r"cfg.yaml:1: unknown key 'supernett'; did you mean 'supernet'"
+    ):
         load_config(p)
 
 
 def test_every_error_reported_at_once(tmp_path: Path) -> None:
-    p = _write(tmp_path, "search:\n  population: -3\n  algo: evolutoin\nsupernet:\n  batch: 0\n"
-                         "  strategy: 7\nfinal:\n  layernorm: maybe\nbogus: 1\n")
+    p = _write(
+        tmp_path,
+        "search:\n  population: -3\n  algo: evolutoin\nsupernet:\n  batch: 0\n"
+        "  strategy: 7\nfinal:\n  layernorm: maybe\nbogus: 1\n",
+    )
     with pytest.raises(ConfigError) as e:
         load_config(p, ["data.cap=-1"])
     msg = str(e.value)
     assert msg.startswith(f"7 errors in config {p}")
-    for needle in (f"{p}:2: 'search.population' must be >= 1, got -3",
-                   f"{p}:3: 'search.algo' must be one of ['evolution', 'random'], got 'evolutoin'; "
-                   "did you mean 'evolution'?",
-                   f"{p}:5: 'supernet.batch' must be >= 1, got 0",
-                   f"{p}:6: 'supernet.strategy' must be a string, got 7",
-                   f"{p}:8: 'final.layernorm' must be one of",
-                   "override 'data.cap=-1': 'data.cap' must be >= 2"):
+    for needle in (
+        f"{p}:2: 'search.population' must be >= 1, got -3",
+        f"{p}:3: 'search.algo' must be one of ['evolution', 'random'], got 'evolutoin'; "
+        "did you mean 'evolution'?",
+        f"{p}:5: 'supernet.batch' must be >= 1, got 0",
+        f"{p}:6: 'supernet.strategy' must be a string, got 7",
+        f"{p}:8: 'final.layernorm' must be one of",
+        "override 'data.cap=-1': 'data.cap' must be >= 2",
+    ):
         assert needle in msg, (needle, msg)
     assert f"{p}:9: unknown key 'bogus'; valid keys: name, seed" in msg
 
@@ -72,12 +94,22 @@ def test_cross_field_checks(tmp_path: Path) -> None:
 
 
 def test_overrides_are_typed_and_validated() -> None:
-    c = load_config(None, ["search.generations=50", "supernet.lr=1", "data.cap=null",
-                           "codesign.objectives=[logloss, latency]"])
+    c = load_config(
+        None,
+        [
+            "search.generations=50",
+            "supernet.lr=1",
+            "data.cap=null",
+            "codesign.objectives=[logloss, latency]",
+        ],
+    )
     assert c.search.generations == 50 and c.supernet.lr == 1.0 and isinstance(c.supernet.lr, float)
     assert c.data.cap is None and c.codesign.objectives == ["logloss", "latency"]
-    with pytest.raises(ConfigError, match=r"override 'search.generatons=5': unknown key "
-                                          r"'search.generatons'; did you mean 'search.generations'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"override 'search.generatons=5': unknown key "
+        r"'search.generatons'; did you mean 'search.generations'",
+    ):
         load_config(None, ["search.generatons=5"])
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         load_config(None, ["search.generations"])
@@ -115,7 +147,9 @@ def test_every_shipped_preset_loads_and_packaged_copies_match() -> None:
     for p in presets:
         load_config(p)
         repo_copy = REPO / "configs" / p.name
-        assert repo_copy.read_text() == p.read_text(), f"configs/{p.name} differs from the packaged copy"
+        assert repo_copy.read_text() == p.read_text(), (
+            f"configs/{p.name} differs from the packaged copy"
+        )
     assert {p.name for p in (REPO / "configs").glob("*.yaml")} == {p.name for p in presets}
     assert preset_path("demo").stem == "demo"
     with pytest.raises(ConfigError, match="no preset"):
@@ -126,4 +160,8 @@ def test_paper_presets_hold_the_paper_settings() -> None:
     kdd = load_config(preset_path("kdd"))
     assert (kdd.supernet.batch, kdd.supernet.warmup, kdd.final.batch) == (1024, 20000, 512)
     avazu = load_config(preset_path("avazu"))
-    assert (avazu.final.lr, avazu.supernet.warmup, avazu.search.val_rows) == (0.20, 12500, 125 * 8192)
+    assert (avazu.final.lr, avazu.supernet.warmup, avazu.search.val_rows) == (
+        0.20,
+        12500,
+        125 * 8192,
+    )

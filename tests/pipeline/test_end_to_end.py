@@ -1,5 +1,5 @@
-"""End to end on a small synthetic set (issue 4.10): the searched model beats random architectures of
-the same space trained with the same recipe, on the test split; and an interrupted run resumes.
+"""End to end on a small synthetic set (issue 4.10): the searched model beats random architectures
+of the same space trained with the same recipe, on the test split; and an interrupted run resumes.
 
 Marked slow (about 65 s of CPU time with one thread); the default suite covers the same pipeline in
 tests/cli/test_cli_run.py at a tiny size, and `make demo` runs it at demo size.
@@ -12,16 +12,30 @@ from pathlib import Path
 
 import pytest
 
-from recnas.config import load_config
-from recnas.config import preset_path
-from recnas.pipeline import PipelineState
-from recnas.pipeline import run_pipeline
+from recnas.config import load_config, preset_path
+from recnas.pipeline import PipelineState, run_pipeline
 
-SMALL = ["data.synth_rows=16000", "data.synth_table_cap=400", "data.cap=400", "supernet.num_blocks=4",
-         "supernet.batch=128", "supernet.max_steps=150", "supernet.warmup=15", "search.population=8",
-         "search.sample=4", "search.generations=3", "search.children=4", "search.finetune_steps=30",
-         "search.val_rows=1600", "final.top_k=2", "final.topk_batch=128", "final.batch=128",
-         "final.random_controls=2", "threads=1", "progress=false"]
+SMALL = [
+    "data.synth_rows=16000",
+    "data.synth_table_cap=400",
+    "data.cap=400",
+    "supernet.num_blocks=4",
+    "supernet.batch=128",
+    "supernet.max_steps=150",
+    "supernet.warmup=15",
+    "search.population=8",
+    "search.sample=4",
+    "search.generations=3",
+    "search.children=4",
+    "search.finetune_steps=30",
+    "search.val_rows=1600",
+    "final.top_k=2",
+    "final.topk_batch=128",
+    "final.batch=128",
+    "final.random_controls=2",
+    "threads=1",
+    "progress=false",
+]
 
 
 pytestmark = pytest.mark.slow
@@ -34,7 +48,11 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = run_pipeline(cfg, out=out, stop_after="search", log=lambda m: None)  # an interruption
     assert res.ran == ["data", "supernet", "search"]
     res = run_pipeline(cfg, out=out, log=lambda m: None)
-    assert res.skipped == ["data", "supernet", "search"] and res.ran == ["topk", "final", "controls"]
+    assert res.skipped == ["data", "supernet", "search"] and res.ran == [
+        "topk",
+        "final",
+        "controls",
+    ]
     return out
 
 
@@ -48,12 +66,19 @@ def test_searched_model_beats_random_architectures(run_dir: Path) -> None:
 
 def test_run_directory_is_complete(run_dir: Path) -> None:
     state = PipelineState.load(run_dir / "state.json")
-    assert all(state.is_done(s) for s in ("data", "supernet", "search", "topk", "final", "controls"))
+    assert all(
+        state.is_done(s) for s in ("data", "supernet", "search", "topk", "final", "controls")
+    )
     best = json.loads((run_dir / "best_architectures.json").read_text())
     assert best["candidates"] == 20 and len(best["architectures"]) == 2
     topk = json.loads((run_dir / "topk" / "summary.json").read_text())
     assert [c["rank"] for c in topk["candidates"]] == [1, 2]
     report = (run_dir / "report.md").read_text()
-    for needle in ("## Search", "## Top-k", "## Final models", "random architecture (random-01)",
-                   "plots/search_progress.png"):
+    for needle in (
+        "## Search",
+        "## Top-k",
+        "## Final models",
+        "random architecture (random-01)",
+        "plots/search_progress.png",
+    ):
         assert needle in report

@@ -1,5 +1,5 @@
-"""The stage driver: state.json records finished stages, a rerun continues where it stopped, and a run
-directory refuses a changed config unless forced (the stages here only count their calls)."""
+"""The stage driver: state.json records finished stages, a rerun continues where it stopped, and a
+run directory refuses a changed config unless forced (the stages here only count their calls)."""
 
 from __future__ import annotations
 
@@ -9,31 +9,37 @@ import pytest
 
 from recnas.config import load_config
 from recnas.errors import ConfigError
-from recnas.pipeline import PipelineState
-from recnas.pipeline import Stage
-from recnas.pipeline import run_pipeline
+from recnas.pipeline import PipelineState, Stage, run_pipeline
 from recnas.runs import RunDir
 
 CALLS: list[str] = []
 
 
 def _stage(name: str, fail: bool = False) -> Stage:
-    def fn(ctx):  # noqa: ANN001, ANN202
+    def fn(ctx):
         CALLS.append(name)
         if fail and not (ctx.rd.root / "retry").exists():
             (ctx.rd.root / "retry").touch()
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C inside this stage
         return {"value": len(CALLS)}
+
     return Stage(name, fn)
 
 
-STAGES = (_stage("data"), _stage("supernet"), _stage("search", fail=True), _stage("topk"),
-          Stage("codesign", _stage("codesign").run, enabled=lambda c: c.codesign.enabled))
+STAGES = (
+    _stage("data"),
+    _stage("supernet"),
+    _stage("search", fail=True),
+    _stage("topk"),
+    Stage("codesign", _stage("codesign").run, enabled=lambda c: c.codesign.enabled),
+)
 
 
-def _run(tmp_path: Path, overrides=(), **kw):  # noqa: ANN001, ANN202
+def _run(tmp_path: Path, overrides=(), **kw):
     cfg = load_config(None, list(overrides))
-    return run_pipeline(cfg, out=tmp_path / "run", stages=STAGES, log=lambda m: None, report=False, **kw)
+    return run_pipeline(
+        cfg, out=tmp_path / "run", stages=STAGES, log=lambda m: None, report=False, **kw
+    )
 
 
 def test_interrupted_run_continues_where_it_stopped(tmp_path: Path) -> None:
@@ -67,8 +73,11 @@ def test_resume_refuses_changed_config_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "retry").touch()
     _run(tmp_path)
-    with pytest.raises(ConfigError, match=r"started with a different config \(search.generations: "
-                                          r"240 -> 9\).*--force"):
+    with pytest.raises(
+        ConfigError,
+        match=r"started with a different config \(search.generations: "
+        r"240 -> 9\).*--force",
+    ):
         _run(tmp_path, ["search.generations=9"])
     assert _run(tmp_path, ["device=cuda", "search.workers=3"]).ran == []  # harmless keys may change
     CALLS.clear()

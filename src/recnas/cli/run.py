@@ -9,28 +9,37 @@ import argparse
 import os
 import time
 
-from recnas.config import RunConfig
-from recnas.config import list_presets
-from recnas.config import load_config
-from recnas.config import preset_path
+from recnas.config import RunConfig, list_presets, load_config, preset_path
 from recnas.errors import ConfigError
 
-# Spin-waiting OpenMP workers burn the other core whenever the machine is shared (measured: 7x the CPU
-# time for the same supernet steps with 2 threads under load); torch reads this when it loads.
+# Spin-waiting OpenMP workers burn the other core whenever the machine is shared (measured:
+# 7x the CPU time for the same supernet steps with 2 threads under load); torch reads it on load.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """CONFIG, dotted overrides, --out, --force, --stop-after."""
-    parser.add_argument("config", nargs="?",
-                        help="YAML config file, or the name of a shipped preset (see --list)")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="dotted overrides, e.g. search.generations=50 supernet.max_steps=2000")
-    parser.add_argument("--out", help="run directory (default: the config's `out`, else runs/<name>)")
-    parser.add_argument("--force", action="store_true",
-                        help="continue a run directory whose saved config differs (redoes the stages "
-                             "the change affects)")
-    parser.add_argument("--stop-after", metavar="STAGE", help="stop after this stage (resume later)")
+    parser.add_argument(
+        "config", nargs="?", help="YAML config file, or the name of a shipped preset (see --list)"
+    )
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides, e.g. search.generations=50 supernet.max_steps=2000",
+    )
+    parser.add_argument(
+        "--out", help="run directory (default: the config's `out`, else runs/<name>)"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="continue a run directory whose saved config differs (redoes the stages "
+        "the change affects)",
+    )
+    parser.add_argument(
+        "--stop-after", metavar="STAGE", help="stop after this stage (resume later)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--list", action="store_true", help="list the shipped presets and exit")
     allow_intermixed(parser)
@@ -62,8 +71,10 @@ def execute(cfg: RunConfig, *, out: str | None, force: bool, stop_after: str | N
     t0 = time.perf_counter()
     res = run_pipeline(cfg, out=out, force=force, stop_after=stop_after)
     done = res.report is not None and stop_after is None
-    print(f"run: {res.root} ({len(res.ran)} stages run, {len(res.skipped)} reused, "
-          f"{time.perf_counter() - t0:.1f} s)")
+    print(
+        f"run: {res.root} ({len(res.ran)} stages run, {len(res.skipped)} reused, "
+        f"{time.perf_counter() - t0:.1f} s)"
+    )
     if done:
         for line in summary_lines(res.root):
             print(line)

@@ -6,11 +6,10 @@ import dataclasses
 import importlib
 import json
 import sys
-from dataclasses import dataclass
-from dataclasses import field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from typing import Callable
 
 from recnas.config import RunConfig
 from recnas.errors import RecnasError
@@ -24,8 +23,9 @@ def need(module: str, name: str, stage: str) -> Any:
         mod = importlib.import_module(module)
         return getattr(mod, name)
     except (ImportError, AttributeError):
-        raise RecnasError(f"stage {stage} needs {module}.{name}, not available in this install") \
-            from None
+        raise RecnasError(
+            f"stage {stage} needs {module}.{name}, not available in this install"
+        ) from None
 
 
 def _stderr(msg: str) -> None:
@@ -55,7 +55,9 @@ class Context:
     def data_ref(self) -> dict[str, Any]:
         """The data stage's record (data.json): the cache path and a summary."""
         if not self.rd.data_ref.is_file():
-            raise RecnasError(f"{self.rd.data_ref} is missing: the data stage has not run in {self.rd.root}")
+            raise RecnasError(
+                f"{self.rd.data_ref} is missing: the data stage has not run in {self.rd.root}"
+            )
         return json.loads(self.rd.data_ref.read_text())
 
     def cache_path(self) -> Path:
@@ -68,8 +70,10 @@ class Context:
             open_cache = need("recnas.data", "open_cache", "data")
             path = self.cache_path()
             if not path.exists():
-                raise RecnasError(f"data cache {path} (recorded in {self.rd.data_ref}) no longer "
-                                  f"exists; delete {self.rd.state} or restore the cache")
+                raise RecnasError(
+                    f"data cache {path} (recorded in {self.rd.data_ref}) no longer "
+                    f"exists; delete {self.rd.state} or restore the cache"
+                )
             self._cache = open_cache(path)
         return self._cache
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recnas.pipeline._context import Context
-from recnas.pipeline._context import need
+from recnas.pipeline._context import Context, need
 
 
 def _scalars(out: Any) -> dict[str, Any]:
@@ -23,17 +22,35 @@ def stage_codesign(ctx: Context) -> dict[str, Any]:
     """PIM co-search and its comparison against the accuracy-only winner (pim.md; issue 6)."""
     c = ctx.cfg.codesign
     run = need("recnas.hardware.codesign", "codesign_run", "codesign")
-    out = run(ctx.rd.root, mode=c.mode, objectives=list(c.objectives), budgets=dict(c.budgets),
-              population=c.population, sample=c.sample, generations=c.generations,
-              children=c.children, seed=c.seed, device=ctx.device, progress=ctx.progress,
-              beta=c.beta, mp_steps=c.mp_steps)
+    out = run(
+        ctx.rd.root,
+        mode=c.mode,
+        objectives=list(c.objectives),
+        budgets=dict(c.budgets),
+        population=c.population,
+        sample=c.sample,
+        generations=c.generations,
+        children=c.children,
+        seed=c.seed,
+        device=ctx.device,
+        progress=ctx.progress,
+        beta=c.beta,
+        mp_steps=c.mp_steps,
+    )
     return _scalars(out)
 
 
 def stage_baselines(ctx: Context) -> dict[str, Any]:
-    """Hand-crafted baselines trained with the searched model's recipe on the same data (issue 5)."""
+    """Hand-crafted baselines trained with the searched model's recipe on the same data."""
     b = ctx.cfg.baselines
     compare = need("recnas.nn.baselines", "compare_run", "baselines")
-    out = compare(ctx.rd.root, models=list(b.models) if b.models else None, preset=b.preset, epochs=b.epochs,
-                  max_steps=b.max_steps, device=ctx.device, progress=ctx.progress)
+    out = compare(
+        ctx.rd.root,
+        models=list(b.models) if b.models else None,
+        preset=b.preset,
+        epochs=b.epochs,
+        max_steps=b.max_steps,
+        device=ctx.device,
+        progress=ctx.progress,
+    )
     return _scalars(out)

@@ -10,7 +10,7 @@ from recnas.pipeline._context import need
 
 @dataclass(frozen=True)
 class ScorerFactory:
-    """Builds `score(arch) -> {logloss, auc, ..., flops, params}` from the supernet checkpoint and cache."""
+    """Builds `score(arch) -> {logloss, auc, ..., flops, params}` from a supernet and a cache."""
 
     supernet: str
     cache: str
@@ -22,8 +22,8 @@ class ScorerFactory:
     device: str
     threads: int | None = None
 
-    def __call__(self) -> "CostedScorer":
-        """Load the supernet and the cache, and fix the fine-tune and val rows (once per process)."""
+    def __call__(self) -> CostedScorer:
+        """Load the supernet and the cache; fix the fine-tune and val rows (once per process)."""
         import torch
 
         if self.threads:
@@ -33,9 +33,16 @@ class ScorerFactory:
         cache = need("recnas.data", "open_cache", "search")(self.cache)
         net, _ = load_supernet(self.supernet, device=self.device)
         val_rows = self.val_rows if self.val_rows is not None else int(cache.num_rows("val"))
-        scorer = scorer_cls(net, cache, finetune_steps=self.finetune_steps, lr=self.lr,
-                            batch_size=self.batch_size, val_rows=val_rows, seed=self.seed,
-                            device=self.device)
+        scorer = scorer_cls(
+            net,
+            cache,
+            finetune_steps=self.finetune_steps,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            val_rows=val_rows,
+            seed=self.seed,
+            device=self.device,
+        )
         return CostedScorer(scorer, cache.schema)
 
 

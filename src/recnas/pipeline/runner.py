@@ -7,33 +7,28 @@ same config (keys that do not change results, such as device or workers, may dif
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from typing import Callable
-from typing import Sequence
 
 import yaml
 
-from recnas.config import RunConfig
-from recnas.config import config_changes
-from recnas.config import dump_config
-from recnas.config import to_dict
+from recnas.config import RunConfig, config_changes, dump_config, to_dict
 from recnas.errors import ConfigError
-from recnas.pipeline._context import Context
-from recnas.pipeline._context import _stderr
-from recnas.pipeline._optional import stage_baselines
-from recnas.pipeline._optional import stage_codesign
-from recnas.pipeline.stages import Stage
-from recnas.pipeline.stages import stage_controls
-from recnas.pipeline.stages import stage_data
-from recnas.pipeline.stages import stage_final
-from recnas.pipeline.stages import stage_search
-from recnas.pipeline.stages import stage_supernet
-from recnas.pipeline.stages import stage_topk
+from recnas.pipeline._context import Context, _stderr
+from recnas.pipeline._optional import stage_baselines, stage_codesign
+from recnas.pipeline.stages import (
+    Stage,
+    stage_controls,
+    stage_data,
+    stage_final,
+    stage_search,
+    stage_supernet,
+    stage_topk,
+)
 from recnas.pipeline.state import PipelineState
-from recnas.runs import RunDir
-from recnas.runs import atomic_write_text
+from recnas.runs import RunDir, atomic_write_text
 
 STAGES: tuple[Stage, ...] = (
     Stage("data", stage_data, help="synthesize, prepare or open the data cache"),
@@ -41,17 +36,35 @@ STAGES: tuple[Stage, ...] = (
     Stage("search", stage_search, help="score candidates through the supernet"),
     Stage("topk", stage_topk, help="train the top k from scratch, select on val"),
     Stage("final", stage_final, help="retrain the winner on train+val, test once"),
-    Stage("controls", stage_controls, enabled=lambda c: c.final.random_controls > 0,
-          help="random architectures trained with the winner's recipe"),
-    Stage("codesign", stage_codesign, enabled=lambda c: c.codesign.enabled,
-          help="PIM hardware co-design"),
-    Stage("baselines", stage_baselines, enabled=lambda c: c.baselines.enabled,
-          help="hand-crafted baselines on the same data"),
+    Stage(
+        "controls",
+        stage_controls,
+        enabled=lambda c: c.final.random_controls > 0,
+        help="random architectures trained with the winner's recipe",
+    ),
+    Stage(
+        "codesign",
+        stage_codesign,
+        enabled=lambda c: c.codesign.enabled,
+        help="PIM hardware co-design",
+    ),
+    Stage(
+        "baselines",
+        stage_baselines,
+        enabled=lambda c: c.baselines.enabled,
+        help="hand-crafted baselines on the same data",
+    ),
 )
 
-# the first stage whose result depends on each config section (a forced change redoes it and later ones)
-FIRST_STAGE = {"data": "data", "supernet": "supernet", "search": "search", "final": "topk",
-               "codesign": "codesign", "baselines": "baselines"}
+# the first stage whose result depends on each config section (--force redoes it and later ones)
+FIRST_STAGE = {
+    "data": "data",
+    "supernet": "supernet",
+    "search": "search",
+    "final": "topk",
+    "codesign": "codesign",
+    "baselines": "baselines",
+}
 
 
 @dataclass
@@ -70,8 +83,14 @@ def resolve_out(cfg: RunConfig, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path(cfg.out) if cfg.out else Path("runs") / cfg.name
 
 
-def check_resume(rd: RunDir, cfg: RunConfig, *, force: bool, stages: Sequence[Stage] = STAGES,
-                 log: Callable[[str], None] = _stderr) -> None:
+def check_resume(
+    rd: RunDir,
+    cfg: RunConfig,
+    *,
+    force: bool,
+    stages: Sequence[Stage] = STAGES,
+    log: Callable[[str], None] = _stderr,
+) -> None:
     """Refuse a run directory made with another config; with `force`, redo the stages it changes."""
     if not rd.config.is_file():
         return
@@ -83,10 +102,14 @@ def check_resume(rd: RunDir, cfg: RunConfig, *, force: bool, stages: Sequence[St
     if not changes:
         return
     if not force:
-        shown = "; ".join(changes[:6]) + (f"; and {len(changes) - 6} more" if len(changes) > 6 else "")
-        raise ConfigError(f"{rd.root} was started with a different config ({shown}); resume with the "
-                          f"same config, choose another --out, or pass --force to continue with the new "
-                          f"one (stages it affects are redone)")
+        shown = "; ".join(changes[:6]) + (
+            f"; and {len(changes) - 6} more" if len(changes) > 6 else ""
+        )
+        raise ConfigError(
+            f"{rd.root} was started with a different config ({shown}); resume with the "
+            f"same config, choose another --out, or pass --force to continue with the new "
+            f"one (stages it affects are redone)"
+        )
     state = PipelineState.load(rd.state)
     order = [s.name for s in stages]
     firsts = [FIRST_STAGE.get(c.split(".")[0], "data") for c in changes]
@@ -95,15 +118,21 @@ def check_resume(rd: RunDir, cfg: RunConfig, *, force: bool, stages: Sequence[St
     for name in order[start:]:
         state.reset(name)
         _move_aside(rd, name, aside)
-    log(f"--force: config changed ({'; '.join(changes)}); redoing stages from {order[start]!r} "
-        f"(their old outputs moved to {aside})")
+    log(
+        f"--force: config changed ({'; '.join(changes)}); redoing stages from {order[start]!r} "
+        f"(their old outputs moved to {aside})"
+    )
 
 
 def _artifacts(rd: RunDir, stage: str) -> list[Path]:
     """The outputs a stage resumes from, which a forced config change must not resume."""
     journals = sorted(rd.root.glob(f"{rd.journal.stem}*.jsonl"))
-    return {"supernet": [rd.supernet, rd.supernet_metrics], "search": journals,
-            "topk": [rd.best, rd.topk], "final": [rd.final, rd.metrics]}.get(stage, [])
+    return {
+        "supernet": [rd.supernet, rd.supernet_metrics],
+        "search": journals,
+        "topk": [rd.best, rd.topk],
+        "final": [rd.final, rd.metrics],
+    }.get(stage, [])
 
 
 def _move_aside(rd: RunDir, stage: str, aside: Path) -> None:
@@ -113,9 +142,16 @@ def _move_aside(rd: RunDir, stage: str, aside: Path) -> None:
             p.rename(aside / p.name)
 
 
-def run_pipeline(cfg: RunConfig, *, out: str | Path | None = None, force: bool = False,
-                 stop_after: str | None = None, stages: Sequence[Stage] = STAGES,
-                 log: Callable[[str], None] = _stderr, report: bool = True) -> RunResult:
+def run_pipeline(
+    cfg: RunConfig,
+    *,
+    out: str | Path | None = None,
+    force: bool = False,
+    stop_after: str | None = None,
+    stages: Sequence[Stage] = STAGES,
+    log: Callable[[str], None] = _stderr,
+    report: bool = True,
+) -> RunResult:
     """Run (or resume) every enabled stage of `cfg` in its run directory, then write the report.
 
     `stop_after` ends the run after that stage (as an interruption would).
@@ -128,8 +164,10 @@ def run_pipeline(cfg: RunConfig, *, out: str | Path | None = None, force: bool =
     ctx = Context(cfg, rd, PipelineState.load(rd.state), log=log)
     active = [s for s in stages if s.enabled(cfg)]
     if stop_after is not None and stop_after not in [s.name for s in active]:
-        raise ConfigError(f"--stop-after {stop_after!r}: not a stage of this run; "
-                          f"stages: {', '.join(s.name for s in active)}")
+        raise ConfigError(
+            f"--stop-after {stop_after!r}: not a stage of this run; "
+            f"stages: {', '.join(s.name for s in active)}"
+        )
     ran, skipped = [], []
     for i, stage in enumerate(active, 1):
         if ctx.state.is_done(stage.name):
@@ -141,8 +179,10 @@ def run_pipeline(cfg: RunConfig, *, out: str | Path | None = None, force: bool =
             summary = stage.run(ctx)
             ctx.state.mark_done(stage.name, seconds=time.perf_counter() - s0, summary=summary)
             ran.append(stage.name)
-            log(f"[{i}/{len(active)}] {stage.name}: finished in {time.perf_counter() - s0:.1f} s "
-                f"{_brief(summary)}")
+            log(
+                f"[{i}/{len(active)}] {stage.name}: finished in {time.perf_counter() - s0:.1f} s "
+                f"{_brief(summary)}"
+            )
         if stage.name == stop_after:
             break
     path = None
@@ -154,8 +194,11 @@ def run_pipeline(cfg: RunConfig, *, out: str | Path | None = None, force: bool =
 
 
 def _brief(summary: dict[str, Any]) -> str:
-    items = [f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()
-             if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+    items = [
+        f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in summary.items()
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool)
+    ]
     return "(" + ", ".join(items[:5]) + ")" if items else ""
 
 

@@ -1,20 +1,20 @@
 """The pipeline's stages (issue 4.6; method.md §1): data -> supernet -> search -> topk -> final ->
-controls (-> codesign -> baselines). Each stage is idempotent: it reuses finished outputs and resumes
-interrupted ones (supernet from its checkpoint, search from its journal, each model from its folder).
+controls (-> codesign -> baselines). Each stage is idempotent: it reuses finished outputs and
+resumes interrupted ones (supernet from its checkpoint, search from its journal, each model from
+its folder).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from typing import Callable
 
 from recnas.errors import RecnasError
-from recnas.pipeline._context import Context
-from recnas.pipeline._context import need
+from recnas.pipeline._context import Context, need
 from recnas.pipeline._scoring import ScorerFactory
 from recnas.runs import atomic_write_json
 
@@ -31,22 +31,37 @@ class Stage:
 
 # --------------------------------------------------------------------------- data
 
+
 def stage_data(ctx: Context) -> dict[str, Any]:
     """Make or find the data cache and record it in data.json."""
     d = ctx.cfg.data
     cache_dir = Path(d.cache_dir) if d.cache_dir else ctx.rd.root / "data"
     if d.source == "synth":
         synth_cache = need("recnas.data", "synth_cache", "data")
-        path = Path(synth_cache(cache_dir, rows=d.synth_rows, seed=d.synth_seed, fmt=d.format,
-                                table_cap=d.synth_table_cap, protocol=d.protocol, cap=d.cap,
-                                progress=ctx.progress))
+        path = Path(
+            synth_cache(
+                cache_dir,
+                rows=d.synth_rows,
+                seed=d.synth_seed,
+                fmt=d.format,
+                table_cap=d.synth_table_cap,
+                protocol=d.protocol,
+                cap=d.cap,
+                progress=ctx.progress,
+            )
+        )
     elif d.source == "prepare":
         prepare_dataset = need("recnas.data", "prepare_dataset", "data")
         options = need("recnas.data", "PrepareOptions", "data")(protocol=d.protocol, cap=d.cap)
-        res = prepare_dataset(_existing(d.input, "data.input"), cache_dir, fmt=d.format,
-                              profile=_existing(d.profile, "data.profile") if d.profile else None,
-                              schema=_existing(d.schema, "data.schema") if d.schema else None,
-                              options=options, progress=ctx.progress)
+        res = prepare_dataset(
+            _existing(d.input, "data.input"),
+            cache_dir,
+            fmt=d.format,
+            profile=_existing(d.profile, "data.profile") if d.profile else None,
+            schema=_existing(d.schema, "data.schema") if d.schema else None,
+            options=options,
+            progress=ctx.progress,
+        )
         path = cache_dir
         ctx.log(f"  cache {'reused' if res.reused else 'written'}: {path}")
     else:
@@ -55,20 +70,28 @@ def stage_data(ctx: Context) -> dict[str, Any]:
     cache = need("recnas.data", "open_cache", "data")(path)
     ctx._cache = cache
     rows = {s: int(cache.num_rows(s)) for s in ("train", "val", "test")}
-    ref = {"cache": str(path.resolve()), "source": d.source, "format": d.format, "rows": rows,
-           "schema": cache.schema.to_dict()}
+    ref = {
+        "cache": str(path.resolve()),
+        "source": d.source,
+        "format": d.format,
+        "rows": rows,
+        "schema": cache.schema.to_dict(),
+    }
     atomic_write_json(ctx.rd.data_ref, ref)
     return {"cache": str(path), **{f"{k}_rows": v for k, v in rows.items()}}
 
 
 def _existing(p: str | None, key: str) -> Path:
     if not p or not Path(p).exists():
-        raise RecnasError(f"{key}: {p!r} does not exist (relative paths are read from the current "
-                          f"directory, {Path.cwd()})")
+        raise RecnasError(
+            f"{key}: {p!r} does not exist (relative paths are read from the current "
+            f"directory, {Path.cwd()})"
+        )
     return Path(p).resolve()
 
 
 # --------------------------------------------------------------------------- supernet
+
 
 def stage_supernet(ctx: Context) -> dict[str, Any]:
     """Train the supernet (resumes from supernet.pt if a run was interrupted)."""
@@ -79,25 +102,43 @@ def stage_supernet(ctx: Context) -> dict[str, Any]:
     s, cache = ctx.cfg.supernet, ctx.cache()
     torch.manual_seed(s.seed)  # the initial weights; resume overwrites them from the checkpoint
     net = Supernet(cache.schema, ctx.space(), layernorm=s.layernorm).to(ctx.device)
-    res = train_supernet(net, cache, space=ctx.space(), strategy=s.strategy, epochs=s.epochs,
-                         max_steps=s.max_steps, batch_size=s.batch, lr=s.lr, full_path_steps=s.warmup,
-                         coin=s.coin, seed=s.seed, device=ctx.device, ckpt_path=ctx.rd.supernet,
-                         ckpt_every=s.ckpt_every, metrics_path=ctx.rd.supernet_metrics,
-                         log_every=max(1, min(100, (s.max_steps or 1000) // 20)),
-                         progress=ctx.progress)
-    return {"steps": res.step, "samples_per_s": round(res.samples_per_s, 1),
-            "final_loss": res.loss}
+    res = train_supernet(
+        net,
+        cache,
+        space=ctx.space(),
+        strategy=s.strategy,
+        epochs=s.epochs,
+        max_steps=s.max_steps,
+        batch_size=s.batch,
+        lr=s.lr,
+        full_path_steps=s.warmup,
+        coin=s.coin,
+        seed=s.seed,
+        device=ctx.device,
+        ckpt_path=ctx.rd.supernet,
+        ckpt_every=s.ckpt_every,
+        metrics_path=ctx.rd.supernet_metrics,
+        log_every=max(1, min(100, (s.max_steps or 1000) // 20)),
+        progress=ctx.progress,
+    )
+    return {"steps": res.step, "samples_per_s": round(res.samples_per_s, 1), "final_loss": res.loss}
 
 
 # --------------------------------------------------------------------------- search
+
 
 def _searcher(ctx: Context, genome: Any) -> Any:
     s = ctx.cfg.search
     if s.algo == "random":
         return need("recnas.search", "RandomSearch", "search")(genome)
     evo = need("recnas.search", "RegularizedEvolution", "search")
-    return evo(genome, population=s.population, sample=s.sample, generations=s.generations,
-               children=s.children)
+    return evo(
+        genome,
+        population=s.population,
+        sample=s.sample,
+        generations=s.generations,
+        children=s.children,
+    )
 
 
 def stage_search(ctx: Context) -> dict[str, Any]:
@@ -108,25 +149,51 @@ def stage_search(ctx: Context) -> dict[str, Any]:
     run_search = need("recnas.search", "run_search", "search")
     searcher = _searcher(ctx, Genome.for_space(ctx.space()))
     budget = s.budget if s.budget is not None else searcher.budget
-    factory = ScorerFactory(supernet=str(ctx.rd.supernet), cache=str(ctx.cache_path()),
-                            finetune_steps=s.finetune_steps, lr=s.finetune_lr,
-                            batch_size=s.finetune_batch or ctx.cfg.supernet.batch,
-                            val_rows=s.val_rows, seed=s.seed, device=ctx.device,
-                            threads=ctx.cfg.threads)
+    factory = ScorerFactory(
+        supernet=str(ctx.rd.supernet),
+        cache=str(ctx.cache_path()),
+        finetune_steps=s.finetune_steps,
+        lr=s.finetune_lr,
+        batch_size=s.finetune_batch or ctx.cfg.supernet.batch,
+        val_rows=s.val_rows,
+        seed=s.seed,
+        device=ctx.device,
+        threads=ctx.cfg.threads,
+    )
     if s.workers == 1:
-        res = run_search(searcher=searcher, journal=Journal(ctx.rd.journal), budget=budget,
-                         seed=s.seed, score_fn=factory(), progress=ctx.progress)
+        res = run_search(
+            searcher=searcher,
+            journal=Journal(ctx.rd.journal),
+            budget=budget,
+            seed=s.seed,
+            score_fn=factory(),
+            progress=ctx.progress,
+        )
     else:
-        res = run_search(searcher=searcher, journal=Journal(ctx.rd.journal), budget=budget,
-                         seed=s.seed, make_scorer=factory, workers=s.workers, progress=ctx.progress)
+        res = run_search(
+            searcher=searcher,
+            journal=Journal(ctx.rd.journal),
+            budget=budget,
+            seed=s.seed,
+            make_scorer=factory,
+            workers=s.workers,
+            progress=ctx.progress,
+        )
     losses = [r.values["logloss"] for r in res.records if r.state == "COMPLETE"]
     if not losses:
-        raise RecnasError(f"search scored no candidate successfully; see the errors in {ctx.rd.journal}")
-    return {"proposals": len(res.records), **{k.lower(): v for k, v in res.counts.items()},
-            "rescored": res.rescored, "best_proxy_logloss": min(losses)}
+        raise RecnasError(
+            f"search scored no candidate successfully; see the errors in {ctx.rd.journal}"
+        )
+    return {
+        "proposals": len(res.records),
+        **{k.lower(): v for k, v in res.counts.items()},
+        "rescored": res.rescored,
+        "best_proxy_logloss": min(losses),
+    }
 
 
 # --------------------------------------------------------------------------- top-k, final, controls
+
 
 def _records(ctx: Context) -> list[Any]:
     Journal = need("recnas.search", "Journal", "search")
@@ -134,7 +201,7 @@ def _records(ctx: Context) -> list[Any]:
 
 
 def stage_topk(ctx: Context) -> dict[str, Any]:
-    """Export the top k, train each from scratch on train and select the best on val (method.md §7)."""
+    """Export the top k, train each from scratch, select the best on val (method.md §7)."""
     f = ctx.cfg.final
     export_best = need("recnas.search", "export_best", "topk")
     train_architecture = need("recnas.train", "train_architecture", "topk")
@@ -143,19 +210,45 @@ def stage_topk(ctx: Context) -> dict[str, Any]:
     best = json.loads(ctx.rd.best.read_text())["architectures"]
     rows = []
     for i, entry in enumerate(best, 1):
-        ctx.log(f"  top-k {i}/{len(best)}: {entry['hash'][:12]} (proxy {entry['values']['logloss']:.5f})")
-        m = train_architecture(Architecture.from_dict(entry["arch"]), ctx.cache(),
-                               out_dir=ctx.rd.topk / f"{i:02d}-{entry['hash'][:12]}",
-                               splits=("train",), eval_split="val", epochs=f.topk_epochs, lr=f.topk_lr,
-                               batch_size=f.topk_batch or ctx.cfg.supernet.batch,
-                               layernorm=ctx.layernorm_for_training(), seed=f.seed,
-                               max_steps=f.max_steps, device=ctx.device, progress=ctx.progress)
-        rows.append({"rank": i, "hash": entry["hash"], "proxy_logloss": entry["values"]["logloss"],
-                     "val_logloss": m["logloss"], "val_auc": m["auc"], "flops": m["flops"],
-                     "params": m["params"], "train_seconds": m["train_seconds"], "arch": entry["arch"]})
+        ctx.log(
+            f"  top-k {i}/{len(best)}: {entry['hash'][:12]} "
+            f"(proxy {entry['values']['logloss']:.5f})"
+        )
+        m = train_architecture(
+            Architecture.from_dict(entry["arch"]),
+            ctx.cache(),
+            out_dir=ctx.rd.topk / f"{i:02d}-{entry['hash'][:12]}",
+            splits=("train",),
+            eval_split="val",
+            epochs=f.topk_epochs,
+            lr=f.topk_lr,
+            batch_size=f.topk_batch or ctx.cfg.supernet.batch,
+            layernorm=ctx.layernorm_for_training(),
+            seed=f.seed,
+            max_steps=f.max_steps,
+            device=ctx.device,
+            progress=ctx.progress,
+        )
+        rows.append(
+            {
+                "rank": i,
+                "hash": entry["hash"],
+                "proxy_logloss": entry["values"]["logloss"],
+                "val_logloss": m["logloss"],
+                "val_auc": m["auc"],
+                "flops": m["flops"],
+                "params": m["params"],
+                "train_seconds": m["train_seconds"],
+                "arch": entry["arch"],
+            }
+        )
     winner = min(rows, key=lambda r: (r["val_logloss"], r["rank"]))
     atomic_write_json(ctx.rd.topk / "summary.json", {"candidates": rows, "winner": winner["rank"]})
-    return {"trained": len(rows), "winner_rank": winner["rank"], "winner_val_logloss": winner["val_logloss"]}
+    return {
+        "trained": len(rows),
+        "winner_rank": winner["rank"],
+        "winner_val_logloss": winner["val_logloss"],
+    }
 
 
 def _final_recipe(ctx: Context, arch: Any) -> tuple[float, int]:
@@ -164,14 +257,27 @@ def _final_recipe(ctx: Context, arch: Any) -> tuple[float, int]:
     return (f.lr if f.lr is not None else lr), (f.batch if f.batch is not None else batch)
 
 
-def _train_final(ctx: Context, arch: Any, out_dir: Path, recipe: tuple[float, int]) -> dict[str, Any]:
+def _train_final(
+    ctx: Context, arch: Any, out_dir: Path, recipe: tuple[float, int]
+) -> dict[str, Any]:
     f = ctx.cfg.final
     train_architecture = need("recnas.train", "train_architecture", "final")
-    return train_architecture(arch, ctx.cache(), out_dir=out_dir, splits=("train", "val"),
-                              eval_split=None, test=True, epochs=f.epochs, lr=recipe[0],
-                              batch_size=recipe[1], layernorm=ctx.layernorm_for_training(),
-                              seed=f.seed, max_steps=f.max_steps, device=ctx.device,
-                              progress=ctx.progress)
+    return train_architecture(
+        arch,
+        ctx.cache(),
+        out_dir=out_dir,
+        splits=("train", "val"),
+        eval_split=None,
+        test=True,
+        epochs=f.epochs,
+        lr=recipe[0],
+        batch_size=recipe[1],
+        layernorm=ctx.layernorm_for_training(),
+        seed=f.seed,
+        max_steps=f.max_steps,
+        device=ctx.device,
+        progress=ctx.progress,
+    )
 
 
 def winner_arch(ctx: Context) -> Any:
@@ -188,15 +294,24 @@ def stage_final(ctx: Context) -> dict[str, Any]:
     recipe = _final_recipe(ctx, arch)
     m = _train_final(ctx, arch, ctx.rd.final, recipe)
     test = m["test"]
-    doc = {"searched": {"arch": arch.to_dict(), "test_logloss": test["logloss"], "test_auc": test["auc"],
-                        "flops": m["flops"], "params": m["params"], "train_seconds": m["train_seconds"],
-                        "lr": recipe[0], "batch": recipe[1]}}
+    doc = {
+        "searched": {
+            "arch": arch.to_dict(),
+            "test_logloss": test["logloss"],
+            "test_auc": test["auc"],
+            "flops": m["flops"],
+            "params": m["params"],
+            "train_seconds": m["train_seconds"],
+            "lr": recipe[0],
+            "batch": recipe[1],
+        }
+    }
     atomic_write_json(ctx.rd.metrics, doc)
     return {"test_logloss": test["logloss"], "test_auc": test["auc"]}
 
 
 def stage_controls(ctx: Context) -> dict[str, Any]:
-    """Random architectures of the same space, trained with the winner's exact recipe, as controls."""
+    """Random architectures of the same space trained with the winner's recipe (controls)."""
     sample_arch = need("recnas.space", "sample_arch", "controls")
     f = ctx.cfg.final
     recipe = _final_recipe(ctx, winner_arch(ctx))
@@ -206,12 +321,23 @@ def stage_controls(ctx: Context) -> dict[str, Any]:
         arch = sample_arch(ctx.space(), rng, layernorm=bool(ctx.cfg.supernet.layernorm))
         ctx.log(f"  random control {i + 1}/{f.random_controls}")
         m = _train_final(ctx, arch, ctx.rd.final / "controls" / f"random-{i:02d}", recipe)
-        rows.append({"name": f"random-{i:02d}", "arch": arch.to_dict(), "test_logloss": m["test"]["logloss"],
-                     "test_auc": m["test"]["auc"], "flops": m["flops"], "params": m["params"],
-                     "train_seconds": m["train_seconds"]})
+        rows.append(
+            {
+                "name": f"random-{i:02d}",
+                "arch": arch.to_dict(),
+                "test_logloss": m["test"]["logloss"],
+                "test_auc": m["test"]["auc"],
+                "flops": m["flops"],
+                "params": m["params"],
+                "train_seconds": m["train_seconds"],
+            }
+        )
     doc = json.loads(ctx.rd.metrics.read_text())
     doc["random"] = rows
     atomic_write_json(ctx.rd.metrics, doc)
     best = min(r["test_logloss"] for r in rows)
-    return {"controls": len(rows), "best_random_test_logloss": best,
-            "searched_minus_best_random": doc["searched"]["test_logloss"] - best}
+    return {
+        "controls": len(rows),
+        "best_random_test_logloss": best,
+        "searched_minus_best_random": doc["searched"]["test_logloss"] - best,
+    }

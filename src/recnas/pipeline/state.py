@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ class PipelineState:
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | Path) -> "PipelineState":
+    def load(cls, path: str | Path) -> PipelineState:
         """Read state.json, or an empty state when the file does not exist."""
         path = Path(path)
         if not path.is_file():
@@ -35,8 +34,10 @@ class PipelineState:
         try:
             doc = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise RecnasError(f"{path}: unreadable pipeline state ({e}); delete it to redo every "
-                              f"stage (finished outputs are reused where they are complete)") from None
+            raise RecnasError(
+                f"{path}: unreadable pipeline state ({e}); delete it to redo every "
+                f"stage (finished outputs are reused where they are complete)"
+            ) from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise RecnasError(f"{path}: not a recnas pipeline state (format {doc.get('format')!r})")
         return cls(path, dict(doc.get("stages", {})))
@@ -45,10 +46,16 @@ class PipelineState:
         """Whether `stage` finished."""
         return bool(self.stages.get(stage, {}).get("done"))
 
-    def mark_done(self, stage: str, *, seconds: float, summary: dict[str, Any] | None = None) -> None:
+    def mark_done(
+        self, stage: str, *, seconds: float, summary: dict[str, Any] | None = None
+    ) -> None:
         """Record `stage` as finished and save atomically."""
-        self.stages[stage] = {"done": True, "seconds": round(seconds, 3), "finished_at": time.time(),
-                              "summary": summary or {}}
+        self.stages[stage] = {
+            "done": True,
+            "seconds": round(seconds, 3),
+            "finished_at": time.time(),
+            "summary": summary or {},
+        }
         self.save()
 
     def reset(self, stage: str) -> None:

@@ -1,10 +1,10 @@
-"""PNG plots of a run (matplotlib, imported lazily with the Agg backend): drawing only, no computing."""
+"""PNG plots of a run (matplotlib, lazily imported, Agg backend): drawing only, no computing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from typing import Sequence
 
 
 def _pyplot() -> Any:
@@ -44,8 +44,9 @@ def plot_search_progress(progress: Sequence[tuple[int, float, float]], path: Pat
     return _save(fig, path)
 
 
-def plot_score_vs_flops(points: Sequence[tuple[float, float, str]], path: Path, *,
-                        highlight: Sequence[str] = ()) -> Path:
+def plot_score_vs_flops(
+    points: Sequence[tuple[float, float, str]], path: Path, *, highlight: Sequence[str] = ()
+) -> Path:
     """Proxy log loss against FLOPs per sample for every scored candidate; top-k highlighted."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))

@@ -13,8 +13,7 @@ from typing import Any
 import yaml
 
 from recnas.report import tables as T
-from recnas.runs import RunDir
-from recnas.runs import atomic_write_text
+from recnas.runs import RunDir, atomic_write_text
 
 SECTIONS_DIR = "report_sections"
 
@@ -41,19 +40,32 @@ def _state(rd: RunDir) -> dict[str, Any]:
 
 
 def final_comparison_rows(rd: RunDir) -> list[dict[str, Any]]:
-    """Searched model, random controls, and any baseline rows (baselines/*.json with test_logloss)."""
+    """Searched model, random controls and baseline rows (baselines/*.json with test_logloss)."""
     rows = T.final_rows(_json(rd.metrics) or {})
     for p in sorted(rd.baselines.glob("*.json")) if rd.baselines.is_dir() else []:
         doc = _json(p)
         items = doc.get("rows") if isinstance(doc, dict) else doc
         for r in items if isinstance(items, list) else []:
-            name = r.get("title") or r.get("model") or r.get("name") if isinstance(r, dict) else None
-            if name is None or r.get("name") == "searched" or str(name).startswith("searched") \
-                    or not isinstance(r.get("test_logloss"), (int, float)):
+            name = (
+                r.get("title") or r.get("model") or r.get("name") if isinstance(r, dict) else None
+            )
+            if (
+                name is None
+                or r.get("name") == "searched"
+                or str(name).startswith("searched")
+                or not isinstance(r.get("test_logloss"), (int, float))
+            ):
                 continue
-            rows.append({"model": str(name), "test_logloss": r["test_logloss"],
-                         "test_auc": r.get("test_auc"), "flops": r.get("flops"), "params": r.get("params"),
-                         "train_seconds": r.get("train_seconds", r.get("seconds"))})
+            rows.append(
+                {
+                    "model": str(name),
+                    "test_logloss": r["test_logloss"],
+                    "test_auc": r.get("test_auc"),
+                    "flops": r.get("flops"),
+                    "params": r.get("params"),
+                    "train_seconds": r.get("train_seconds", r.get("seconds")),
+                }
+            )
     return rows
 
 
@@ -82,36 +94,54 @@ def _header(rd: RunDir) -> str:
     lines = [f"# recnas run report: {name}", ""]
     if cfg:
         sn, se = cfg.get("supernet", {}), cfg.get("search", {})
-        lines.append(f"Space **{sn.get('space')}** ({sn.get('num_blocks')} blocks), search "
-                     f"**{se.get('algo')}**, seed {cfg.get('seed')}. Resolved config: `config.yaml`.")
+        lines.append(
+            f"Space **{sn.get('space')}** ({sn.get('num_blocks')} blocks), search "
+            f"**{se.get('algo')}**, seed {cfg.get('seed')}. Resolved config: `config.yaml`."
+        )
     if data:
         rows = data.get("rows", {})
-        lines.append(f"Data: {data.get('source')} ({data.get('format')}), rows train/val/test = "
-                     f"{rows.get('train')}/{rows.get('val')}/{rows.get('test')}; cache `{data.get('cache')}`.")
+        lines.append(
+            f"Data: {data.get('source')} ({data.get('format')}), rows train/val/test = "
+            f"{rows.get('train')}/{rows.get('val')}/{rows.get('test')}; "
+            f"cache `{data.get('cache')}`."
+        )
     return "\n".join(lines) + "\n"
 
 
 def _search_section(rd: RunDir, records: list[Any]) -> list[str]:
     if not records:
         return []
-    from recnas.report.plots import plot_score_vs_flops
-    from recnas.report.plots import plot_search_progress
+    from recnas.report.plots import plot_score_vs_flops, plot_search_progress
 
     summary = T.search_summary(records)
     best = _json(rd.best) or {}
     top_hashes = [a["hash"] for a in best.get("architectures", [])]
     plot_search_progress(T.search_progress(records), rd.plots / "search_progress.png")
-    plot_score_vs_flops(T.score_vs_flops(records), rd.plots / "score_vs_flops.png", highlight=top_hashes)
-    return ["## Search", "", T.search_table(summary).markdown(), "",
-            "![search progress](plots/search_progress.png)", "",
-            "![score against FLOPs](plots/score_vs_flops.png)", ""]
+    plot_score_vs_flops(
+        T.score_vs_flops(records), rd.plots / "score_vs_flops.png", highlight=top_hashes
+    )
+    return [
+        "## Search",
+        "",
+        T.search_table(summary).markdown(),
+        "",
+        "![search progress](plots/search_progress.png)",
+        "",
+        "![score against FLOPs](plots/score_vs_flops.png)",
+        "",
+    ]
 
 
 def _topk_section(rd: RunDir) -> list[str]:
     doc = _json(rd.topk / "summary.json")
     if not doc:
         return []
-    return ["## Top-k retrained from scratch (selection on val)", "", T.topk_table(doc).markdown(), ""]
+    return [
+        "## Top-k retrained from scratch (selection on val)",
+        "",
+        T.topk_table(doc).markdown(),
+        "",
+    ]
 
 
 def _final_section(rd: RunDir) -> list[str]:
@@ -121,12 +151,18 @@ def _final_section(rd: RunDir) -> list[str]:
     from recnas.report.plots import plot_final_comparison
 
     plot_final_comparison(rows, rd.plots / "final_comparison.png")
-    return ["## Final models (trained on train+val, tested once)", "", T.final_table(rows).markdown(), "",
-            "![final comparison](plots/final_comparison.png)", ""]
+    return [
+        "## Final models (trained on train+val, tested once)",
+        "",
+        T.final_table(rows).markdown(),
+        "",
+        "![final comparison](plots/final_comparison.png)",
+        "",
+    ]
 
 
 def _extra_json_sections(rd: RunDir) -> list[str]:
-    """JSON under pim/ and baselines/ as tables, for a folder whose owner wrote no report fragment."""
+    """JSON under pim/ and baselines/ as tables, for a folder whose owner wrote no fragment."""
     out: list[str] = []
     fragments = [p.stem for p in (rd.root / SECTIONS_DIR).glob("*.md")]
     for title, folder in (("PIM co-design", rd.pim), ("Baselines", rd.baselines)):
@@ -150,22 +186,28 @@ def _fragments(rd: RunDir) -> list[str]:
 
 
 def summary_lines(root: str | Path) -> list[str]:
-    """Three lines for the terminal: search, final test of the searched model, and the comparison."""
+    """Three lines for the terminal: search, the searched model's test, the comparison."""
     rd = RunDir(root)
     s = T.search_summary(load_records(rd))
     m = _json(rd.metrics) or {}
     sr = m.get("searched", {})
-    lines = [f"search: {s['scored']} candidates scored, best proxy log loss {T.fmt(s['best_logloss'])} "
-             f"({T.fmt(s['seconds_per_candidate'], 2)} s/candidate)"]
-    lines.append(f"searched model: test log loss {T.fmt(sr.get('test_logloss'))}, AUC "
-                 f"{T.fmt(sr.get('test_auc'), 4)}, {T.si(sr.get('flops'))} FLOPs/sample, "
-                 f"{T.si(sr.get('params'))} params")
+    lines = [
+        f"search: {s['scored']} candidates scored, best proxy log loss {T.fmt(s['best_logloss'])} "
+        f"({T.fmt(s['seconds_per_candidate'], 2)} s/candidate)"
+    ]
+    lines.append(
+        f"searched model: test log loss {T.fmt(sr.get('test_logloss'))}, AUC "
+        f"{T.fmt(sr.get('test_auc'), 4)}, {T.si(sr.get('flops'))} FLOPs/sample, "
+        f"{T.si(sr.get('params'))} params"
+    )
     others = [r for r in final_comparison_rows(rd) if not r["model"].startswith("searched")]
     if others and sr.get("test_logloss") is not None:
         best = min(others, key=lambda r: r["test_logloss"])
         delta = sr["test_logloss"] - best["test_logloss"]
-        lines.append(f"vs best other ({best['model']}): test log loss {T.fmt(best['test_logloss'])}, "
-                     f"searched {'better' if delta < 0 else 'worse'} by {abs(delta):.5f}")
+        lines.append(
+            f"vs best other ({best['model']}): test log loss {T.fmt(best['test_logloss'])}, "
+            f"searched {'better' if delta < 0 else 'worse'} by {abs(delta):.5f}"
+        )
     else:
         lines.append("no comparison models were trained (final.random_controls: 0, baselines off)")
     return lines

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from typing import Sequence
 
 COMPLETE = "COMPLETE"
 
@@ -24,8 +24,10 @@ class Table:
 
     def markdown(self) -> str:
         """GitHub-flavoured Markdown."""
+
         def line(cells: Sequence[str]) -> str:
             return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
         sep = "|" + "|".join("---" for _ in self.headers) + "|"
         return "\n".join([line(self.headers), sep, *(line(r) for r in self.rows)])
 
@@ -41,7 +43,7 @@ def fmt(v: Any, digits: int = 5) -> str:
     return str(v)
 
 
-def si(v: float | int | None) -> str:
+def si(v: float | None) -> str:
     """1234567 -> '1.23M'."""
     if v is None:
         return "–"
@@ -97,14 +99,16 @@ def score_vs_flops(records: Sequence[Any]) -> list[tuple[float, float, str]]:
 
 def search_table(summary: dict[str, Any]) -> Table:
     """Key figures of the search."""
-    rows = [("candidates proposed", fmt(summary["proposals"])),
-            ("scored", fmt(summary["scored"])),
-            ("failed", fmt(summary["failed"])),
-            ("duplicates skipped", fmt(summary["skipped"])),
-            ("best proxy log loss (val)", fmt(summary["best_logloss"])),
-            ("median proxy log loss", fmt(summary["median_logloss"])),
-            ("seconds per candidate", fmt(summary["seconds_per_candidate"], 2)),
-            ("scoring time (s)", fmt(summary["total_seconds"], 1))]
+    rows = [
+        ("candidates proposed", fmt(summary["proposals"])),
+        ("scored", fmt(summary["scored"])),
+        ("failed", fmt(summary["failed"])),
+        ("duplicates skipped", fmt(summary["skipped"])),
+        ("best proxy log loss (val)", fmt(summary["best_logloss"])),
+        ("median proxy log loss", fmt(summary["median_logloss"])),
+        ("seconds per candidate", fmt(summary["seconds_per_candidate"], 2)),
+        ("scoring time (s)", fmt(summary["total_seconds"], 1)),
+    ]
     return Table(("search", "value"), tuple(rows))
 
 
@@ -113,11 +117,22 @@ def topk_table(summary: dict[str, Any]) -> Table:
     rows = []
     for c in summary.get("candidates", []):
         mark = " (winner)" if c["rank"] == summary.get("winner") else ""
-        rows.append((f"{c['rank']}{mark}", c["hash"][:12], fmt(c["proxy_logloss"]),
-                     fmt(c["val_logloss"]), fmt(c.get("val_auc"), 4), si(c.get("flops")),
-                     si(c.get("params")), fmt(c.get("train_seconds"), 1)))
-    return Table(("rank", "hash", "proxy log loss", "val log loss", "val AUC", "FLOPs", "params",
-                  "train s"), tuple(rows))
+        rows.append(
+            (
+                f"{c['rank']}{mark}",
+                c["hash"][:12],
+                fmt(c["proxy_logloss"]),
+                fmt(c["val_logloss"]),
+                fmt(c.get("val_auc"), 4),
+                si(c.get("flops")),
+                si(c.get("params")),
+                fmt(c.get("train_seconds"), 1),
+            )
+        )
+    return Table(
+        ("rank", "hash", "proxy log loss", "val log loss", "val AUC", "FLOPs", "params", "train s"),
+        tuple(rows),
+    )
 
 
 def final_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,9 +152,20 @@ def _pick(d: dict[str, Any]) -> dict[str, Any]:
 
 def final_table(rows: Sequence[dict[str, Any]]) -> Table:
     """Test log loss, AUC, FLOPs and parameters of the final models."""
-    return Table(("model", "test log loss", "test AUC", "FLOPs/sample", "params", "train s"),
-                 tuple((r["model"], fmt(r["test_logloss"]), fmt(r["test_auc"], 4), si(r["flops"]),
-                        si(r["params"]), fmt(r["train_seconds"], 1)) for r in rows))
+    return Table(
+        ("model", "test log loss", "test AUC", "FLOPs/sample", "params", "train s"),
+        tuple(
+            (
+                r["model"],
+                fmt(r["test_logloss"]),
+                fmt(r["test_auc"], 4),
+                si(r["flops"]),
+                si(r["params"]),
+                fmt(r["train_seconds"], 1),
+            )
+            for r in rows
+        ),
+    )
 
 
 def stage_table(stages: dict[str, dict[str, Any]]) -> Table:
