@@ -72,7 +72,7 @@ def test_run_tiny_pipeline_then_resume(tmp_path: Path) -> None:
     text = (out / "report.md").read_text()
     assert "## Search" in text and "## Final models" in text and "searched (NASRecNet)" in text
     again = _recnas("run", "demo", "--out", str(out), *TINY, cwd=tmp_path)  # everything reused
-    assert again.returncode == 0 and "0 stages run, 5 reused" in again.stdout
+    assert again.returncode == 0 and "0 stages run, 7 reused" in again.stdout
     changed = _recnas("run", "demo", "--out", str(out), *TINY, "search.generations=2", cwd=tmp_path)
     assert changed.returncode == 2
     assert "started with a different config (search.generations: 1 -> 2)" in changed.stderr
