@@ -34,6 +34,8 @@ SMALL = [
     "final.batch=128",
     "final.random_controls=2",
     "threads=1",
+    "codesign.enabled=false",
+    "baselines.enabled=false",
     "progress=false",
 ]
 
