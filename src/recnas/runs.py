@@ -125,5 +125,15 @@ class RunDir:
         return self.root / "pim"
 
     @property
+    def report_sections(self) -> Path:
+        """Markdown fragments (co-design, baselines...) that report.md renders in name order."""
+        return self.root / "report_sections"
+
+    @property
+    def superseded(self) -> Path:
+        """Where `--force` moves the outputs of stages whose config changed."""
+        return self.root / "superseded"
+
+    @property
     def state(self) -> Path:
         return self.root / "state.json"

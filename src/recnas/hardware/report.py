@@ -168,7 +168,7 @@ def pim_report(run_dir: str | Path, *, logloss_tol: float = 0.001) -> dict[str, 
     ]
     _write(rd, comparison, ref_cost, pick, front, cands, ref)
     md = markdown(comparison)
-    atomic_write_text(rd.root / "report_sections" / "60_pim.md", md)
+    atomic_write_text(rd.report_sections / "60_pim.md", md)
     return {"comparison": comparison, "markdown": md}
 
 

@@ -114,7 +114,7 @@ def check_resume(
     order = [s.name for s in stages]
     firsts = [FIRST_STAGE.get(c.split(".")[0], "data") for c in changes]
     start = min(order.index(f) for f in firsts if f in order)
-    aside = rd.root / "superseded" / time.strftime("%Y%m%d-%H%M%S")
+    aside = rd.superseded / time.strftime("%Y%m%d-%H%M%S")
     for name in order[start:]:
         state.reset(name)
         _move_aside(rd, name, aside)

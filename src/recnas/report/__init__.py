@@ -1,6 +1,6 @@
 """Run reports: pure table functions (tables), matplotlib plots (plots), report.md (render)."""
 
-from recnas.report.render import SECTIONS_DIR, final_comparison_rows, summary_lines, write_report
+from recnas.report.render import final_comparison_rows, summary_lines, write_report
 from recnas.report.tables import (
     Table,
     final_table,
@@ -11,7 +11,6 @@ from recnas.report.tables import (
 )
 
 __all__ = [
-    "SECTIONS_DIR",
     "Table",
     "final_comparison_rows",
     "final_table",

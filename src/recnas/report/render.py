@@ -15,7 +15,6 @@ import yaml
 from recnas.report import tables as T
 from recnas.runs import RunDir, atomic_write_text
 
-SECTIONS_DIR = "report_sections"
 
 
 def _json(path: Path) -> Any:
@@ -164,7 +163,7 @@ def _final_section(rd: RunDir) -> list[str]:
 def _extra_json_sections(rd: RunDir) -> list[str]:
     """JSON under pim/ and baselines/ as tables, for a folder whose owner wrote no fragment."""
     out: list[str] = []
-    fragments = [p.stem for p in (rd.root / SECTIONS_DIR).glob("*.md")]
+    fragments = [p.stem for p in rd.report_sections.glob("*.md")]
     for title, folder in (("PIM co-design", rd.pim), ("Baselines", rd.baselines)):
         if any(folder.name in f for f in fragments):
             continue  # its owner's fragment is the section
@@ -180,7 +179,7 @@ def _extra_json_sections(rd: RunDir) -> list[str]:
 
 
 def _fragments(rd: RunDir) -> list[str]:
-    folder = rd.root / SECTIONS_DIR
+    folder = rd.report_sections
     files = sorted(folder.glob("*.md")) if folder.is_dir() else []
     return [p.read_text().rstrip() + "\n" for p in files]
 

@@ -234,6 +234,6 @@ def compare_run(
         rows.append(baseline_row(name, m))
     dataset = cache.schema.name or "data"
     atomic_write_json(rd.baselines / "comparison.json", {"recipe": recipe, "rows": rows})
-    section = rd.root / "report_sections" / SECTION
+    section = rd.report_sections / SECTION
     atomic_write_text(section, render_section(rows, recipe=recipe, dataset=dataset))
     return {"models": names, "table": str(section), "rows": len(rows)}
