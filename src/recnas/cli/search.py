@@ -130,6 +130,7 @@ def _enqueued(args: argparse.Namespace, space: Any) -> list[Any]:
 def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory,
                   rd: RunDir, budget: int, enqueue: list[Any]) -> tuple[SearchResult, bool]:
     """Under torchrun: every rank runs the same search and scores its share of each batch."""
+    from recnas.distributed import finish
     from recnas.distributed import init_distributed
     from recnas.distributed import shutdown_distributed
 
@@ -150,8 +151,11 @@ def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScor
             is_main=env.is_main,
             progress=env.is_main and not args.no_progress,
         )
-    finally:
-        shutdown_distributed()
+    except BaseException:
+        shutdown_distributed()  # no barrier: a failed peer would never reach it
+        raise
+    # every rank leaves together: a gloo rank torn down while its peer still talks aborts (SIGABRT)
+    finish(env)
     return res, env.is_main
 
 
