@@ -112,10 +112,11 @@ def _standalone_rate(arch, schema, args: argparse.Namespace, device: torch.devic
     params = sum(p.numel() for p in model.parameters())
     bs = args.standalone_batch
     batches = random_batches(schema, rows=bs * 32, batch=bs, device=device, seed=3)
-    train(model, batches, lr=0.16, steps=3, progress=False, reseed=False)  # warm-up pass
+    train(model, batches, lr=0.16, steps=3, progress=False, reseed=False, device=device)  # warm-up pass
     steps = args.standalone_steps
     cpu0 = time.process_time()
-    res = train(model, batches, lr=0.16, steps=steps, progress=False, reseed=False, log_every=steps)
+    res = train(model, batches, lr=0.16, steps=steps, progress=False, reseed=False, log_every=steps,
+                device=device)
     per_cpu_s = res.samples / (time.process_time() - cpu0)  # samples per CPU-second, all threads
     return res.samples_per_s, params, per_cpu_s
 
