@@ -23,6 +23,7 @@ from typing import Sequence
 import torch
 import torch.distributed as dist
 
+from recnas._threads import consume
 from recnas.errors import RecnasError
 
 
@@ -200,17 +201,7 @@ class Prefetcher:
         stop = threading.Event()
         worker = threading.Thread(target=self._fill, args=(q, stop), daemon=True)
         worker.start()
-        try:
-            while True:
-                kind, item = q.get()
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise item
-                yield item
-        finally:  # the consumer stopped early (or finished): release the thread
-            stop.set()
-            worker.join(timeout=10)
+        yield from consume(q, stop, worker)
 
     def _fill(self, q: queue.Queue[tuple[str, Any]], stop: threading.Event) -> None:
         def put(kind: str, item: Any) -> bool:

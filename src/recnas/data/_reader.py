@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from recnas._threads import consume
 from recnas.data import _textcol as tc
 from recnas.data._bad import BadRows
 from recnas.data._formats import FormatPlan
@@ -64,16 +65,7 @@ def _prefetch(it: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 
     t = threading.Thread(target=work, daemon=True)
     t.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
+    yield from consume(q, stop)
 
 
 def read_header(path: Path, delimiter: str) -> list[str]:

@@ -96,6 +96,15 @@ def linear_term_cost(t: Tally, schema: FeatureSchema) -> None:
     t.macs += schema.num_dense
 
 
+def wide_and_deep_cost(schema: FeatureSchema, hidden: Sequence[int]) -> BaselineCost:
+    """Closed form shared by Wide&Deep and DeepFM: LR + field inputs + MLP(F' E -> hidden) + Linear(h -> 1)."""
+    t = Tally()
+    linear_term_cost(t, schema)
+    field_inputs_cost(t, schema)
+    t.linear(t.mlp(num_fields(schema) * schema.embed_dim, hidden), 1)
+    return t.cost()
+
+
 def mlp(n_in: int, hidden: Sequence[int], *, dropout: float = 0.0) -> nn.Sequential:
     """Linear + ReLU (+ Dropout) per hidden width; the output keeps its ReLU (heads are separate)."""
     layers: list[nn.Module] = []

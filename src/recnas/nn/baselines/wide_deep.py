@@ -14,10 +14,8 @@ from torch import nn
 from recnas.data.schema import FeatureSchema
 from recnas.nn.baselines._common import BaselineCost
 from recnas.nn.baselines._common import FieldInputs
-from recnas.nn.baselines._common import Tally
-from recnas.nn.baselines._common import field_inputs_cost
-from recnas.nn.baselines._common import linear_term_cost
 from recnas.nn.baselines._common import mlp
+from recnas.nn.baselines._common import wide_and_deep_cost
 from recnas.nn.baselines._common import num_fields
 from recnas.nn.baselines._registry import register_baseline
 
@@ -32,11 +30,7 @@ class WideDeepPreset:
 
 def wide_deep_cost(schema: FeatureSchema, preset: WideDeepPreset) -> BaselineCost:
     """Closed form: LR + field inputs + MLP(F' E -> hidden) + Linear(h_last -> 1)."""
-    t = Tally()
-    linear_term_cost(t, schema)
-    field_inputs_cost(t, schema)
-    t.linear(t.mlp(num_fields(schema) * schema.embed_dim, preset.hidden), 1)
-    return t.cost()
+    return wide_and_deep_cost(schema, preset.hidden)
 
 
 @register_baseline(
