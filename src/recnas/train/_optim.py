@@ -7,6 +7,7 @@ multi-tensor path. A step therefore costs the same whatever the table size.
 
 from __future__ import annotations
 
+import warnings
 from typing import Iterable
 from typing import Sequence
 
@@ -14,6 +15,10 @@ import torch
 from torch import nn
 
 ADAGRAD_EPS = 1e-2
+
+# torch's sparse Adagrad builds its row tensors itself and warns on every run that invariant checks
+# are off; the message says nothing actionable to a recnas user.
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 
 def sparse_parameters(model: nn.Module) -> set[int]:
