@@ -18,7 +18,6 @@ from recnas.nn.embedding import Embeddings
 from recnas.nn.ops._common import BlockInputs
 from recnas.nn.ops._common import OpDims
 from recnas.nn.supernet import Supernet
-from recnas.nn.supernet import head_scale
 from recnas.space.arch import Architecture
 
 
@@ -97,6 +96,6 @@ def inherit_weights(model: NASRecNet, supernet: Supernet, arch: Architecture) ->
         if mine.d2s is not None:
             mine.d2s.inherit(src.d2s, g.dense_width)
     w, b = supernet.head(arch)
-    model.head.weight.copy_(w.unsqueeze(0) * head_scale(w.numel()))  # the supernet scales its features
+    model.head.weight.copy_(w.unsqueeze(0))
     model.head.bias.copy_(b)
     return model

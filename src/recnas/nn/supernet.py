@@ -40,17 +40,6 @@ class SpaceLike(Protocol):
     sparse_widths: tuple[int, ...]
 
 
-def head_scale(width: int) -> float:
-    """The supernet's head-input scale H^-1/2 (a recnas departure from the reference).
-
-    Adagrad moves every weight by ~lr per step whatever its gradient's scale, so the shared head over
-    up to 2,176 LayerNorm'd features moved the logit by ~lr * sum|x| per step and supernet training
-    diverged (demo data: loss 8.4 at step 20; 0.59 with the scale). Standalone models keep the plain
-    head; `inherit_weights` folds the scale into the copied weight, so outputs stay equal.
-    """
-    return float(width) ** -0.5
-
-
 class Supernet(nn.Module):
     """All ops of a search space at maximum size; `forward(dense, sparse, arch)` runs only `arch`'s path.
 
@@ -122,11 +111,9 @@ class Supernet(nn.Module):
         """
         plans = self.plan(arch)
         check_bits(bits, self.num_blocks)
-        feats = run_blocks(self.blocks, arch, plans, dense, self.embedding(sparse), bits)
-        return feats * head_scale(feats.shape[1])
+        return run_blocks(self.blocks, arch, plans, dense, self.embedding(sparse), bits)
 
     def head(self, arch: Architecture) -> tuple[torch.Tensor, torch.Tensor]:
-        # logits = (features * H^-1/2) @ w + b: see head_scale
         """(weight [H], bias [1]) slices of the shared head for `arch`; logits = features @ w + b."""
         g, e = arch.blocks[-1], self.schema.embed_dim
         parts = [self.head_weight[:g.dense_width],
