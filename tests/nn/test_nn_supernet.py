@@ -158,7 +158,6 @@ def test_d2s_items_do_not_get_the_fm_term() -> None:
     dense, sparse = _batch()
     with torch.no_grad():
         feats = model.features(dense, sparse)  # [y (128); S (16 x 16); Q(D) (8 x 16)]
-        feats = feats * feats.shape[1] ** 0.5  # undo the head-input scale H^-1/2: raw block outputs
         y, s_items, q = feats[:, :128], feats[:, 128:128 + 256], feats[:, 128 + 256:]
         fm = model.blocks["1"].fm(s_items.reshape(B, 16, 16), 128)
         assert fm.abs().sum() > 0

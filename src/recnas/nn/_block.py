@@ -145,12 +145,7 @@ def run_blocks(blocks: Sequence[ChoiceBlock | None], arch: Architecture, plans: 
         ys.append(y)
         yss.append(y_s)
     y_last, ys_last = ys[-1], yss[-1]
-    feats = torch.cat([y_last, ys_last.flatten(1)], dim=1)  # [B, d_n + E * n_n], items item-major
-    # Head input scaled by H^-1/2 (a recnas departure from the reference; same function class).
-    # Adagrad moves every head weight by ~lr per step whatever its gradient's scale, so an unscaled
-    # head over up to 2,176 LayerNorm'd features moved the logit by ~lr * sum|x| per step: measured
-    # supernet training loss 8.4 at step 20 on the demo data, 0.59 with the scale.
-    return feats * feats.shape[1] ** -0.5
+    return torch.cat([y_last, ys_last.flatten(1)], dim=1)  # [B, d_n + E * n_n], items item-major
 
 
 def _cat(ts: list[torch.Tensor | None]) -> torch.Tensor:
