@@ -44,8 +44,12 @@ class Context:
 
     @property
     def device(self) -> str:
-        """The torch device string of the run."""
-        return self.cfg.device
+        """The torch device string of the run ('auto': cuda when available, else cpu)."""
+        if self.cfg.device != "auto":
+            return self.cfg.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
 
     @property
     def progress(self) -> bool:

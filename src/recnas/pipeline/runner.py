@@ -159,8 +159,11 @@ def run_pipeline(
     t0 = time.perf_counter()
     rd = RunDir(resolve_out(cfg, out)).ensure()
     check_resume(rd, cfg, force=force, stages=stages, log=log)
+    for notice in cfg.notices:  # also written atop config.yaml
+        log(f"notice: {notice}")
     atomic_write_text(rd.config, dump_config(cfg))
     _set_threads(cfg.threads)
+    _check_device(cfg.device)
     ctx = Context(cfg, rd, PipelineState.load(rd.state), log=log)
     active = [s for s in stages if s.enabled(cfg)]
     if stop_after is not None and stop_after not in [s.name for s in active]:
@@ -207,6 +210,21 @@ def _set_threads(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(int(threads))
+
+
+def _check_device(device: str) -> None:
+    """Refuse a CUDA device this machine does not have before any stage starts."""
+    if not device.startswith("cuda"):
+        return
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        raise ConfigError(
+            f"device={device!r}, but this machine has {count} CUDA device(s); use device=cpu "
+            f"or device=auto"
+        )
 
 
 __all__ = ["FIRST_STAGE", "STAGES", "RunResult", "check_resume", "resolve_out", "run_pipeline"]

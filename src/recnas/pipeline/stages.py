@@ -6,6 +6,7 @@ its folder).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable
@@ -52,15 +53,16 @@ def stage_data(ctx: Context) -> dict[str, Any]:
         )
     elif d.source == "prepare":
         prepare_dataset = need("recnas.data", "prepare_dataset", "data")
-        options = need("recnas.data", "PrepareOptions", "data")(protocol=d.protocol, cap=d.cap)
+        files = {k: _existing(v, f"data.files.{k}") for k, v in (d.files or {}).items()}
         res = prepare_dataset(
-            _existing(d.input, "data.input"),
+            _existing(d.input, "data.input") if d.input else None,
             cache_dir,
             fmt=d.format,
             profile=_existing(d.profile, "data.profile") if d.profile else None,
             schema=_existing(d.schema, "data.schema") if d.schema else None,
-            options=options,
+            options=prepare_options(d),
             progress=ctx.progress,
+            **({"files": files} if files else {}),
         )
         path = cache_dir
         ctx.log(f"  cache {'reused' if res.reused else 'written'}: {path}")
@@ -78,14 +80,57 @@ def stage_data(ctx: Context) -> dict[str, Any]:
         "schema": cache.schema.to_dict(),
     }
     atomic_write_json(ctx.rd.data_ref, ref)
-    return {"cache": str(path), **{f"{k}_rows": v for k, v in rows.items()}}
+    notices = [n for n in [_recipe_notice(ctx.cfg, cache.schema)] if n]
+    for n in notices:
+        ctx.log(f"notice: {n}")
+    summary = {"cache": str(path), **{f"{k}_rows": v for k, v in rows.items()}}
+    return {**summary, "notices": notices} if notices else summary
+
+
+def _recipe_notice(cfg: Any, schema: Any) -> str | None:
+    """Say so when a dataset without a recipe of its own gets Criteo's defaults (dataset_key)."""
+    known = need("recnas.train", "SUPERNET_DEFAULTS", "data")
+    name = (schema.name or "").lower()
+    if any(k in name for k in known):
+        return None
+    s, f = cfg.supernet, cfg.final
+    unset = [
+        k
+        for k, v in {
+            "supernet.batch": s.batch,
+            "supernet.warmup": s.warmup,
+            "final.lr": f.lr,
+            "final.batch": f.batch,
+        }.items()
+        if v is None
+    ]
+    if not unset:
+        return None
+    return (
+        f"dataset {schema.name!r} has no recipe of its own: {', '.join(unset)} follow "
+        f"Criteo's defaults (set them in the config to choose)"
+    )
+
+
+# PrepareOptions field -> the data.* key that sets it (where the names differ)
+_PREPARE_KEYS = {"seed": "split_seed"}
+
+
+def prepare_options(d: Any) -> Any:
+    """`recnas prepare`'s PrepareOptions from a run config's data section (every option)."""
+    cls = need("recnas.data", "PrepareOptions", "data")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(d, _PREPARE_KEYS.get(f.name, f.name))
+        kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
 
 
 def _existing(p: str | None, key: str) -> Path:
     if not p or not Path(p).exists():
         raise RecnasError(
-            f"{key}: {p!r} does not exist (relative paths are read from the current "
-            f"directory, {Path.cwd()})"
+            f"{key}: {p!r} does not exist (a relative path in a config file is read from the "
+            f"file's folder, unless it sets relative_to: cwd)"
         )
     return Path(p).resolve()
 
