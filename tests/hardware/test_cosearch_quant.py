@@ -45,7 +45,7 @@ def test_scores_depend_on_bits_and_costs_are_added(net_and_schema) -> None:
         batch_size=64,
         batches=(_batches(schema, 1, 0), _batches(schema, 1, 1)),
     )
-    co = CoScorer(scorer, schema, preset("baseline"))
+    co = CoScorer(scorer, schema, preset("fair"))
     arch = sample_arch(get_space("small"), random.Random(3))
     s16, s4 = co(uniform_candidate(arch, 16)), co(uniform_candidate(arch, 4))
     assert s16["logloss"] != s4["logloss"]  # fake quantisation reaches the scored forward pass

@@ -63,7 +63,7 @@ def test_v5_adc_curves() -> None:
 
 
 def test_v7_mlp_not_flops_proportional() -> None:
-    cfg = preset("baseline", mapping="auto")
+    cfg = preset("fair")
     m1, e1, t1 = val.mlp_cost(512, cfg)
     m2, e2, t2 = val.mlp_cost(256, cfg)
     assert m1 == 4 * m2

@@ -1,8 +1,8 @@
 """`recnas pim`: validate the ReRAM cost model, cost an architecture, report a run's co-design
 (pim.md).
 
-Thin layer over `recnas.hardware` (cost model, validation) and `recnas.search.cosearch` (co-search,
-report).
+Thin layer over `recnas.hardware` (cost model, validation) and `recnas.pipeline.codesign` /
+`recnas.pipeline.pim_report` (co-search, report).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dataset", choices=DATASETS, default="criteo", help="reference schema (default criteo)"
     )
     p.add_argument(
-        "--preset", default="baseline", help="PIM preset: baseline or isaac (default baseline)"
+        "--preset",
+        default="fair",
+        help="PIM preset: fair, fair16, naive or isaac (default fair)",
     )
     p.add_argument(
         "--genes", type=Path, help="hardware genes JSON (recnas-hw-v1) overriding the preset"
@@ -41,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "search", help="co-search architecture + hardware genes over a trained supernet"
     )
-    from recnas.hardware.codesign import add_search_arguments
+    from recnas.pipeline.codesign import add_search_arguments
 
     add_search_arguments(p)
     p = sub.add_parser(
@@ -52,7 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
     p.add_argument(
-        "--logloss-tol", type=float, default=0.001, help="log-loss slack of the co-design pick"
+        "--logloss-tol",
+        type=float,
+        default=None,
+        help="log-loss slack of the pick (default: 2 standard errors on the validation rows)",
     )
 
 
@@ -63,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "cost":
         return _cost(args)
     if args.action == "search":
-        from recnas.hardware.codesign import run_search_command
+        from recnas.pipeline.codesign import run_search_command
 
         return run_search_command(args)
-    from recnas.hardware.report import pim_report
+    from recnas.pipeline.pim_report import pim_report
 
     report = pim_report(args.run_dir, logloss_tol=args.logloss_tol)
     if args.json:
@@ -137,18 +142,20 @@ def format_cost(c: object, *, layers: bool = False) -> str:
     assert isinstance(c, PIMCost)
     s = c.summary()
     out = [
-        f"energy   {s['energy_pj'] / 1e3:12.2f} nJ/sample "
-        f"(embedding, separate: {s['embedding_pj'] / 1e3:.2f} nJ)"
+        f"energy   {s['energy_pj'] / 1e3:12.2f} nJ/sample (leakage and embeddings included; "
+        f"tables {s['embedding_mb']:.1f} MB in {s['embedding_placement']})"
     ]
     out += [
         f"  {k:10} {v / 1e3:12.2f} nJ  {v / max(s['energy_pj'], 1e-12):6.1%}"
         for k, v in c.energy.items()
     ]
     out += [
-        f"latency  {s['latency_ns'] / 1e3:12.2f} us sequential, "
-        f"{s['latency_crit_ns'] / 1e3:.2f} us critical path",
+        f"latency  {s['latency_crit_ns'] / 1e3:12.2f} us critical path, "
+        f"{s['latency_seq_ns'] / 1e3:.2f} us sequential",
         f"through. {s['throughput']:12.1f} samples/s (pipelined)",
         f"area     {s['area_mm2']:12.4f} mm2, {s['n_xbar']} crossbars, utilisation {s['util']:.1%}",
+        f"leakage  {s['static_mw']:12.3f} mW; runtime-write lifetime {s['lifetime_years']:.3g} "
+        f"years ({'ok' if s['endurance_ok'] else 'INFEASIBLE'})",
         f"MACs     {s['macs']:12d}   FLOPs (2/MAC) {s['flops']}",
     ]
     if layers:

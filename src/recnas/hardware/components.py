@@ -75,6 +75,46 @@ TABLE: dict[str, Entry] = {
     "t_set": Entry(45.0, "ns SET pulse (40-50 ns)", "CiMLoop cell models; NeuroSim"),
     "R_on": Entry(6000.0, "ohm", "DNN+NeuroSim V1.3 RRAM default"),
     "A_edram_64kb": Entry(0.083, "mm2 per 64 KB eDRAM buffer", "ISAAC tile table"),
+    # static power (leakage x the time the chip is on for a sample): what makes ADC count and area
+    # cost energy
+    "P_adc_leak_8bit": Entry(
+        0.2,
+        "mW leakage per 8-bit 1.28 GS/s ADC (other bits: scaled with ADC area, inferred)",
+        "puma-simulator constants: ADC 1.8 mW dynamic + 0.2 mW leakage",
+    ),
+    "P_dac_leak": Entry(
+        0.39e-3, "mW leakage per 1-bit DAC", "puma-simulator constants: DAC 3.5 + 0.39 uW"
+    ),
+    "leak_share": Entry(
+        0.1,
+        "leakage as a share of peak power, for the eDRAM buffer and the digital unit (inferred)",
+        "PUMA's ADC leakage share (0.2 of 2.0 mW), applied where no leakage figure is published",
+    ),
+    "P_edram_64kb": Entry(20.7, "mW per 64 KB eDRAM buffer at full activity", "ISAAC tile table"),
+    # digital unit area (Horowitz 45 nm areas, x(32/45)^2 to 32 nm)
+    "A_mult_int8": Entry(
+        282.0 * (32 / 45) ** 2, "um2 per 8-bit multiplier (b^2 for other widths)", _HOROWITZ
+    ),
+    "A_add_int8": Entry(36.0 * (32 / 45) ** 2, "um2 per 8-bit adder (linear in width)", _HOROWITZ),
+    # runtime writes of dynamic operands (naive mapping only)
+    "pv_pulses": Entry(
+        8.0,
+        "SET pulses + verify reads per programmed cell (program-and-verify)",
+        "iterative write-verify of multilevel RRAM needs several pulses per cell (NeuroSim "
+        "write-verify option; Alibart et al., Nanotechnology 2012); 8 is our midpoint (inferred)",
+    ),
+    "endurance": Entry(
+        1e8,
+        "write cycles per ReRAM cell (published range 1e6-1e9; 1e8 taken)",
+        "pim.md section 4 / issue 11: 10^6-10^9 write endurance",
+    ),
+    "min_lifetime_years": Entry(
+        1.0, "years a crossbar written every sample must last", "our feasibility bar (inferred)"
+    ),
+    # embedding placement: on-chip capacity of the ISAAC chip's eDRAM (168 tiles x 64 KB)
+    "onchip_edram_mb": Entry(
+        168 * 64 / 1024, "MB on-chip eDRAM for embedding tables", "ISAAC: 168 tiles x 64 KB eDRAM"
+    ),
 }
 
 
@@ -127,6 +167,11 @@ def adc_energy_pj(bits: int, curve: str = "isaac") -> float:
     if curve not in table:
         raise ConfigError(f"unknown ADC curve {curve!r}; choose from {sorted(table)}")
     return _curve(_tuple(table[curve]), bits)
+
+
+def adc_leak_mw(bits: int) -> float:
+    """ADC leakage at `bits`: PUMA's 0.2 mW at 8 bits, scaled with the ADC area curve (inferred)."""
+    return value("P_adc_leak_8bit") * adc_area_um2(bits) / adc_area_um2(8)
 
 
 def adc_area_um2(bits: int) -> float:

@@ -22,7 +22,8 @@ XBAR_SIZES: tuple[int, ...] = (64, 128, 256)
 CELL_BITS: tuple[int, ...] = (1, 2, 4)
 COLS_PER_ADC: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 128)
 MAPPINGS: tuple[str, ...] = ("digital", "xbar")
-EMBEDDING_PLACEMENTS: tuple[str, ...] = ("none", "edram", "dram")
+EMBEDDING_PLACEMENTS: tuple[str, ...] = ("auto", "edram", "dram", "none")
+ADC_CURVES: tuple[str, ...] = ("isaac", "murmann", "murmann_100ms")
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,17 @@ class PIMConfig:
     weight_dup: int = 1
     w_bits: int = 8  # default precision of every operator (genes override per block)
     a_bits: int = 8
-    mapping: str = "auto"  # auto: interactions on the digital unit; naive: everything on crossbars
+    # auto: interactions on the digital unit; naive: Gram/attention operands written into crossbars
+    # every sample (element-wise products stay digital in both)
+    mapping: str = "auto"
     noc_hops: int = 1
     batch: int = 1  # samples per MVM burst (latency counts ceil(V * batch / weight_dup) slices)
-    embedding: str = "none"  # separate embedding term: none, edram or dram (pim.md 3.5)
+    # embedding lookups, in every total (pim.md 3.5): auto = eDRAM if the tables fit on chip, else
+    # DRAM; none leaves them out (diagnostics only)
+    embedding: str = "auto"
     embedding_bits: int = 32
+    adc_curve: str = "isaac"  # ADC energy curve (components.adc_energy_pj); murmann for sensitivity
+    static: bool = True  # charge leakage (ADC, DAC, buffer, digital unit) x latency
 
     def __post_init__(self) -> None:
         checks = [
@@ -74,6 +81,7 @@ class PIMConfig:
                 f"embedding must be one of {list(EMBEDDING_PLACEMENTS)}",
             ),
             (self.w_bits >= 1 and self.a_bits >= 1, "w_bits and a_bits must be >= 1"),
+            (self.adc_curve in ADC_CURVES, f"adc_curve must be one of {list(ADC_CURVES)}"),
             (
                 self.tech_nm in TECH_ENERGY,
                 f"tech_nm = {self.tech_nm}; supported nodes {sorted(TECH_ENERGY)}",
@@ -121,13 +129,18 @@ def lossless_adc_bits(cfg: PIMConfig) -> int:
 PRESETS: dict[str, PIMConfig] = {
     # ISAAC (ISCA 2016): validation point; 16-bit weights and activations, 8-bit ADC per crossbar
     "isaac": PIMConfig(adc_bits=8, w_bits=16, a_bits=16),
-    # the reference design improvements are reported against: 8/8 bits, everything on crossbars
-    "baseline": PIMConfig(adc_bits=8, w_bits=8, a_bits=8, mapping="naive"),
+    # the headline reference (pim.md 3.1): ISAAC's chip organisation at uniform 8 bits, linears on
+    # crossbars, interactions on a charged digital unit, embeddings and leakage in every total
+    "fair": PIMConfig(adc_bits=None, w_bits=8, a_bits=8),
+    # the second reference row: the same at ISAAC's 16 bits
+    "fair16": PIMConfig(adc_bits=None, w_bits=16, a_bits=16),
+    # appendix only (AutoRAC's "naively mapped"): Gram/attention operands written into crossbars
+    "naive": PIMConfig(adc_bits=None, w_bits=16, a_bits=16, mapping="naive"),
 }
 
 
 def preset(name: str, **overrides: Any) -> PIMConfig:
-    """A named preset (isaac, baseline) with optional field overrides."""
+    """A named preset (isaac, fair, fair16, naive) with optional field overrides."""
     if name not in PRESETS:
         raise ConfigError(f"unknown PIM preset {name!r}; choose from {sorted(PRESETS)}")
     return replace(PRESETS[name], **overrides) if overrides else PRESETS[name]
@@ -168,10 +181,13 @@ class HardwareGenes:
     adc_bits: int | None = 8
     cols_per_adc: int = 128
     head: Pair = (16, 16)  # the head is not quantized in the supernet, so it is costed at 16 bits
+    cell_bits: int = 2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", tuple(self.blocks))
         object.__setattr__(self, "head", (int(self.head[0]), int(self.head[1])))
+        if self.cell_bits not in CELL_BITS:
+            raise ConfigError(f"hardware genes: cell_bits must be one of {list(CELL_BITS)}")
 
     @classmethod
     def uniform(
@@ -184,10 +200,13 @@ class HardwareGenes:
         xbar_size: int = 128,
         adc_bits: int | None = 8,
         cols_per_adc: int = 128,
+        cell_bits: int = 2,
     ) -> HardwareGenes:
         """The same bits and mapping for every block (and the head)."""
         b = BlockGenes((w_bits, a_bits), (w_bits, a_bits), mapping)
-        return cls((b,) * num_blocks, xbar_size, adc_bits, cols_per_adc, (w_bits, a_bits))
+        return cls(
+            (b,) * num_blocks, xbar_size, adc_bits, cols_per_adc, (w_bits, a_bits), cell_bits
+        )
 
     @classmethod
     def from_config(cls, cfg: PIMConfig, num_blocks: int) -> HardwareGenes:
@@ -200,6 +219,7 @@ class HardwareGenes:
             xbar_size=cfg.xbar_rows,
             adc_bits=cfg.adc_bits,
             cols_per_adc=cfg.cols_per_adc,
+            cell_bits=cfg.cell_bits,
         )
         return g
 
@@ -211,6 +231,7 @@ class HardwareGenes:
             xbar_cols=self.xbar_size,
             adc_bits=self.adc_bits,
             cols_per_adc=min(self.cols_per_adc, self.xbar_size),
+            cell_bits=self.cell_bits,
         )
 
     def supernet_bits(self) -> dict[int, Pair]:
@@ -233,6 +254,7 @@ class HardwareGenes:
             "adc_bits": self.adc_bits,
             "cols_per_adc": self.cols_per_adc,
             "head": list(self.head),
+            "cell_bits": self.cell_bits,
             "blocks": [b.to_dict() for b in self.blocks],
         }
 
@@ -252,6 +274,7 @@ class HardwareGenes:
                 d.get("adc_bits", 8),
                 int(d.get("cols_per_adc", 128)),
                 tuple(d.get("head", (16, 16))),
+                int(d.get("cell_bits", 2)),
             )
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise ConfigError(f"hardware genes JSON: bad or missing field ({e})") from None

@@ -23,6 +23,8 @@ ENERGY_KEYS: tuple[str, ...] = (
     "digital",
     "buffer",
     "noc",
+    "static",
+    "embedding",
 )
 
 
@@ -40,6 +42,7 @@ class XbarLayer:
         False  # operand matrix rewritten for every sample (activation x activation, naive)
     )
     reps: int = 1  # independent operand matrices per sample (each written and read once)
+    dup: int = 1  # copies of the weights (iso-area fill): vectors spread over the copies
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class LayerCost:
     cells_used: int = 0
     cells_alloc: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    static_mw: float = 0.0  # leakage of the layer's ADCs and DACs while the chip is on
+    dup: int = 1
+    writes_per_cell: int = 0  # program operations per cell per sample (dynamic operands only)
 
     @property
     def energy_pj(self) -> float:
@@ -93,6 +99,9 @@ class LayerCost:
             "area_mm2": self.area_mm2,
             "n_xbar": self.n_xbar,
             "util": self.util,
+            "static_mw": self.static_mw,
+            "dup": self.dup,
+            "writes_per_cell": self.writes_per_cell,
             "counts": dict(self.counts),
         }
 
@@ -131,7 +140,7 @@ def xbar_cost(layer: XbarLayer, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
     n = xbar_counts(layer, cfg)
     f_e = comp.tech_energy_factor(cfg.tech_nm)
     per_vec = {
-        "adc": n["n_adc"] * comp.adc_energy_pj(cfg.adc_resolution),
+        "adc": n["n_adc"] * comp.adc_energy_pj(cfg.adc_resolution, cfg.adc_curve),
         "dac": n["n_dac"] * comp.value("E_dac_1bit") * 2 ** (cfg.dac_bits - 1),
         "cell": n["n_cell"] * _cell_fj(cfg.cell_bits) * 1e-3,
         "sh": n["n_adc"] * comp.value("E_sh"),
@@ -141,23 +150,24 @@ def xbar_cost(layer: XbarLayer, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
     }
     scale = layer.v * layer.reps * f_e
     energy = {key: val * scale for key, val in per_vec.items()}
-    t_slice = cfg.t_slice_ns
-    vectors = math.ceil(layer.v * cfg.batch / cfg.weight_dup)
-    latency = n["s_a"] * t_slice * vectors + math.ceil(math.log2(n["t_r"])) / cfg.digital_freq_ghz
-    if layer.write:  # rewrite the operand matrix for every sample: row by row, arrays in parallel
-        rows = min(layer.k, cfg.xbar_rows)
-        energy["write"] = n["cells"] * comp.cell_write_pj() * layer.reps * f_e
-        latency += rows * comp.value("t_write_128") / 128
-    latency *= layer.reps
+    dup = layer.dup * cfg.weight_dup
+    latency = layer_latency_ns(layer, cfg, n, dup)
+    if layer.write:  # program-and-verify the operand matrix for every sample
+        energy["write"] = n["cells"] * comp.cell_write_pj() * comp.value("pv_pulses") * f_e
+        energy["write"] *= layer.reps
     r, c = cfg.xbar_rows, cfg.xbar_cols
+    adcs = math.ceil(c / cfg.cols_per_adc)
     per_xbar_um2 = (
         comp.value("A_xbar_128") * r * c / (128 * 128)
-        + math.ceil(c / cfg.cols_per_adc) * comp.adc_area_um2(cfg.adc_resolution)
+        + adcs * comp.adc_area_um2(cfg.adc_resolution)
         + r * comp.value("A_dac")
         + c * comp.value("A_sh")
     )
-    n_xbar = n["n_xbar"] * cfg.weight_dup
+    n_xbar = n["n_xbar"] * dup
     area = n_xbar * per_xbar_um2 * 1e-6 * comp.tech_area_factor(cfg.tech_nm)
+    static_mw = n_xbar * (
+        adcs * comp.adc_leak_mw(cfg.adc_resolution) + r * comp.value("P_dac_leak")
+    )
     return LayerCost(
         layer.name,
         "xbar",
@@ -167,9 +177,50 @@ def xbar_cost(layer: XbarLayer, cfg: PIMConfig, *, block: int = 0) -> LayerCost:
         latency,
         area,
         n_xbar,
-        n["cells"] * cfg.weight_dup,
+        n["cells"] * dup,
         n_xbar * r * c,
         n,
+        static_mw * comp.tech_energy_factor(cfg.tech_nm),
+        dup,
+        layer.reps if layer.write else 0,
+    )
+
+
+def layer_latency_ns(
+    layer: XbarLayer, cfg: PIMConfig, n: dict[str, int] | None = None, dup: int | None = None
+) -> float:
+    """One layer's time per sample: bit-serial slices for the vectors each weight copy serves, the
+    partial-sum adder tree, and (dynamic operands) the program-and-verify write of each matrix."""
+    n = n or xbar_counts(layer, cfg)
+    dup = layer.dup * cfg.weight_dup if dup is None else dup
+    vectors = math.ceil(layer.v * cfg.batch / dup)
+    t = n["s_a"] * cfg.t_slice_ns * vectors + math.ceil(math.log2(n["t_r"])) / cfg.digital_freq_ghz
+    if layer.write:  # row by row, arrays in parallel, every pulse verified
+        rows = min(layer.k, cfg.xbar_rows)
+        t += rows * comp.value("t_write_128") / 128 * comp.value("pv_pulses")
+    return t * layer.reps
+
+
+def digital_unit(cfg: PIMConfig, bits: int) -> tuple[float, float]:
+    """(area mm2, leakage mW) of the digital unit: `digital_macs` multiply-adders at `bits`."""
+    um2 = cfg.digital_macs * (
+        comp.value("A_mult_int8") * (bits / 8) ** 2 + comp.value("A_add_int8") * bits / 8
+    )
+    peak_mw = cfg.digital_macs * cfg.digital_freq_ghz * (mult_pj(bits) + add_pj(bits))  # pJ/ns
+    f_e = comp.tech_energy_factor(cfg.tech_nm)
+    return (
+        um2 * 1e-6 * comp.tech_area_factor(cfg.tech_nm),
+        peak_mw * comp.value("leak_share") * f_e,
+    )
+
+
+def buffer_unit(cfg: PIMConfig) -> tuple[float, float]:
+    """(area mm2, leakage mW) of the design's 64 KB eDRAM buffer (ISAAC tile)."""
+    return (
+        comp.value("A_edram_64kb") * comp.tech_area_factor(cfg.tech_nm),
+        comp.value("P_edram_64kb")
+        * comp.value("leak_share")
+        * comp.tech_energy_factor(cfg.tech_nm),
     )
 
 
@@ -197,4 +248,5 @@ def digital_cost(work: DigitalWork, cfg: PIMConfig, *, block: int = 0) -> LayerC
     }
     ops = work.macs + work.simple + work.complex
     latency = math.ceil(ops * cfg.batch / cfg.digital_macs) / cfg.digital_freq_ghz
-    return LayerCost(work.name, "digital", block, work.macs, energy, latency, counts={"ops": ops})
+    counts = {"ops": ops, "bits": work.bits if work.macs else 0}  # bits size the multipliers
+    return LayerCost(work.name, "digital", block, work.macs, energy, latency, counts=counts)

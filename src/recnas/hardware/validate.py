@@ -234,7 +234,7 @@ def _sweep(vals: list[Any], fn: Any) -> tuple[list[float], list[float]]:
 
 
 def _v6() -> list[Check]:
-    arch, base = reference_arch(), preset("baseline", mapping="auto")
+    arch, base = reference_arch(), preset("fair")
     sch: Any = RefSchema()
     n = arch.num_blocks
     out = []
@@ -340,7 +340,7 @@ def mlp_cost(width: int, cfg: PIMConfig) -> tuple[int, float, float]:
 
 
 def _v7() -> list[Check]:
-    cfg = preset("baseline", mapping="auto")
+    cfg = preset("fair")
     m1, e1, t1 = mlp_cost(512, cfg)
     m2, e2, t2 = mlp_cost(256, cfg)
     fr, er, lr = m1 / m2, e1 / e2, t1 / t2

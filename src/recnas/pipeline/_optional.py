@@ -21,7 +21,7 @@ def _scalars(out: Any) -> dict[str, Any]:
 def stage_codesign(ctx: Context) -> dict[str, Any]:
     """PIM co-search and its comparison against the accuracy-only winner (pim.md; issue 6)."""
     c = ctx.cfg.codesign
-    run = need("recnas.hardware.codesign", "codesign_run", "codesign")
+    run = need("recnas.pipeline.codesign", "codesign_run", "codesign")
     out = run(
         ctx.rd.root,
         mode=c.mode,

@@ -1,10 +1,9 @@
-"""Co-design run glue (issue 6.4-6.5): co-search a run directory's supernet, then write the PIM
-report.
+"""Co-design run glue: co-search a run directory's supernet, check the pick's accuracy, write the
+PIM report.
 
 `codesign_run(run_dir, ...)` is the pipeline's `codesign` stage and `recnas pim search`. It journals
 to cosearch_journal.jsonl (resumable, like `recnas search`) and writes pim/*.json, plots and the
-report section. Torch, the data cache and the search loop are imported lazily (recnas.hardware stays
-torch-free).
+report section. Torch, the data cache and the search loop are imported lazily.
 """
 
 from __future__ import annotations
@@ -71,7 +70,7 @@ def mixed_precision_supernet(
 ) -> tuple[Any, dict[str, Any], int]:
     """The run's supernet, trained `steps` more steps with random per-block bits (STE fake quant).
 
-    Checkpointed to pim/supernet_mp.pt, so a rerun resumes or reuses it. `steps` None: a quarter of
+    Checkpointed to pim/supernet_mp.pt, so a rerun resumes or reuses it. `steps` None: half of
     the supernet's own steps. Returns (supernet in eval mode, its config, steps).
     """
     from recnas.search.cosearch import enable_bits_sampling
@@ -79,7 +78,7 @@ def mixed_precision_supernet(
     from recnas.train import train_supernet
 
     net, scfg = load_supernet(rd.supernet, device=device)
-    steps = int(scfg.get("step", 0)) // 4 if steps is None else int(steps)
+    steps = int(scfg.get("step", 0)) // 2 if steps is None else int(steps)
     if steps <= 0:
         return net, scfg, 0
     handle = enable_bits_sampling(net, seed=seed)
@@ -105,6 +104,48 @@ def mixed_precision_supernet(
     return net.eval(), scfg, steps
 
 
+def row_losses(scorer: Any, net: Any, cand: Any) -> Any:
+    """Per-row validation log losses of a co-search candidate at its bits (head fine-tuned as the
+    co-scorer does), as a float64 numpy array in the scorer's fixed row order."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from recnas.search.cosearch import QuantView
+
+    view = QuantView(net, cand.genes.supernet_bits())
+    scorer.supernet = view
+    try:
+        head = scorer.finetune(cand.arch)
+        out = []
+        with torch.no_grad():
+            for b in scorer.val_batches:
+                z = head(view.features(b.dense, b.sparse, cand.arch).float()).reshape(-1)
+                y = b.label.reshape(-1).float()
+                out.append(F.binary_cross_entropy_with_logits(z, y, reduction="none"))
+    finally:
+        scorer.supernet = net
+    return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
+
+
+def paired_check(ref_losses: Any, pick_losses: Any) -> dict[str, float]:
+    """Mean paired difference pick - reference with its standard error and 95% interval."""
+    import numpy as np
+
+    d = np.asarray(pick_losses) - np.asarray(ref_losses)
+    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+    mean = float(d.mean()) if len(d) else float("nan")
+    return {
+        "rows": int(len(d)),
+        "delta": mean,
+        "se": se,
+        "delta_lo": mean - 1.96 * se,
+        "delta_hi": mean + 1.96 * se,
+        "reference_logloss": float(np.mean(ref_losses)),
+        "pick_logloss": float(np.mean(pick_losses)),
+    }
+
+
 def codesign_run(
     run_dir: str | Path,
     *,
@@ -122,23 +163,27 @@ def codesign_run(
     finetune_steps: int | None = None,
     val_rows: int | None = None,
     mp_steps: int | None = None,
+    chip_factor: float = 2.0,
 ) -> dict[str, Any]:
-    """Co-search (resumable) over the run's supernet, then `pim_report`; returns the comparison.
+    """Co-search (resumable) over the run's supernet, a paired accuracy check of the pick, then
+    `pim_report`; returns the comparison.
 
     Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows`
-    are given.
-    The supernet first trains on with random bits for `mp_steps` (`mixed_precision_supernet`).
+    are given. The supernet first trains on with random bits for `mp_steps`. The chip every
+    candidate and the reference share is `chip_factor` x the reference's own area (iso-area).
     """
     import torch
 
     from recnas.data import open_cache
-    from recnas.hardware.report import pim_report
+    from recnas.hardware.pim import cost
+    from recnas.pipeline.pim_report import pim_report
     from recnas.search import Journal
     from recnas.search import run_search
+    from recnas.search.cosearch import CoCandidate
     from recnas.search.cosearch import CoScorer
     from recnas.search.cosearch import HwSpace
-    from recnas.search.cosearch import baseline_config
     from recnas.search.cosearch import cosearch_genome
+    from recnas.search.cosearch import fair_config
     from recnas.search.cosearch import make_searcher
     from recnas.search.cosearch import objective_keys
     from recnas.search.cosearch import uniform_candidate
@@ -150,6 +195,8 @@ def codesign_run(
         raise RecnasError(
             f"{rd.root}: needs supernet.pt and data.json (run the supernet stage first)"
         )
+    if chip_factor < 1.0:
+        raise RecnasError(f"chip_factor = {chip_factor}; the chip must hold the reference (>= 1)")
     best = best_architecture(rd)
     torch.manual_seed(seed)
     cache = open_cache(json.loads(rd.data_ref.read_text())["cache"])
@@ -186,25 +233,30 @@ def codesign_run(
         generations=generations,
         children=children,
     )
-    ref = uniform_candidate(best, 16)
-    seeds = [ref, uniform_candidate(best, 8)]
+    ref = uniform_candidate(best, 8)
+    chip = chip_factor * cost(best, net.schema, fair_config(), ref.genes).area_mm2
+    ref_losses = row_losses(scorer, net, ref)
     rd.pim.mkdir(parents=True, exist_ok=True)
     atomic_write_json(
         rd.pim / "cosearch_meta.json",
         {
-            "format": "recnas-cosearch-meta-v1",
+            "format": "recnas-cosearch-meta-v2",
             "mode": mode,
             "objectives": objectives,
             "budgets": dict(budgets or {}),
             "beta": beta if math.isfinite(beta) else "inf",
             "reference_hash": genome.hash(ref),
             "reference_n": 0,
+            "reference_row_std": float(ref_losses.std(ddof=1)),
+            "val_rows": int(len(ref_losses)),
+            "chip_factor": chip_factor,
+            "chip_mm2": chip,
             "schema": net.schema.to_dict(),
             "hw_space": hw.to_dict(),
             "scorer": st,
             "seed": seed,
             "mixed_precision_steps": mp,
-            "config": baseline_config().to_dict(),
+            "config": fair_config().to_dict(),
         },
     )
     res = run_search(
@@ -212,13 +264,23 @@ def codesign_run(
         journal=Journal(rd.cosearch_journal),
         budget=searcher.budget,
         seed=seed,
-        score_fn=CoScorer(scorer, net.schema, baseline_config(), budgets=budgets, beta=beta),
-        enqueue=seeds,
+        score_fn=CoScorer(
+            scorer, net.schema, fair_config(), budgets=budgets, beta=beta, chip_mm2=chip
+        ),
+        enqueue=[ref, uniform_candidate(best, 4)],
         progress=progress,
     )
     if not any(r.state == "COMPLETE" for r in res.records):
         raise RecnasError(f"co-search scored no candidate; see {rd.cosearch_journal}")
-    return dict(pim_report(rd.root)["comparison"])
+    comparison = pim_report(rd.root)["comparison"]
+    if comparison.get("pick") is not None:
+        pick = CoCandidate.from_dict(comparison["pick"]["candidate"])
+        check = paired_check(ref_losses, row_losses(scorer, net, pick))
+        atomic_write_json(
+            rd.pim / "accuracy.json", {"pick_hash": comparison["pick"]["hash"], **check}
+        )
+        comparison = pim_report(rd.root)["comparison"]
+    return dict(comparison)
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
@@ -262,6 +324,12 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--val-rows", type=int, help="val rows per score (default: the run's search setting)"
     )
+    p.add_argument(
+        "--chip-factor",
+        type=float,
+        default=2.0,
+        help="chip area as a multiple of the reference's own area (iso-area budget, default 2)",
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -298,6 +366,7 @@ def run_search_command(args: argparse.Namespace) -> int:
         mp_steps=args.mp_steps,
         finetune_steps=args.finetune_steps,
         val_rows=args.val_rows,
+        chip_factor=args.chip_factor,
     )
     print(json.dumps(out, indent=2, default=float))
     return 0

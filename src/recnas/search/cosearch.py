@@ -23,6 +23,7 @@ from typing import Any
 
 from recnas.errors import ConfigError
 from recnas.hardware.config import BITS
+from recnas.hardware.config import CELL_BITS
 from recnas.hardware.config import COLS_PER_ADC
 from recnas.hardware.config import XBAR_SIZES
 from recnas.hardware.config import BlockGenes
@@ -30,6 +31,7 @@ from recnas.hardware.config import HardwareGenes
 from recnas.hardware.config import PIMConfig
 from recnas.hardware.config import preset
 from recnas.hardware.pim import cost
+from recnas.hardware.pim import fill_area
 from recnas.search._genome import Genome
 from recnas.space import Architecture
 from recnas.space import arch_hash
@@ -58,6 +60,7 @@ class HwSpace:
     xbar_sizes: tuple[int, ...] = XBAR_SIZES
     adc_bits: tuple[int | None, ...] = (None,)  # lossy bits are a QAT question, not a free cost cut
     cols_per_adc: tuple[int, ...] = COLS_PER_ADC
+    cell_bits: tuple[int, ...] = CELL_BITS
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -100,6 +103,7 @@ def sample_genes(num_blocks: int, hw: HwSpace, rng: random.Random) -> HardwareGe
         rng.choice(hw.adc_bits),
         min(rng.choice(hw.cols_per_adc), size),
         (16, 16),
+        rng.choice(hw.cell_bits),
     )
 
 
@@ -110,7 +114,7 @@ def _other(options: Sequence[Any], old: Any, rng: random.Random) -> Any:
 
 def mutate_genes(genes: HardwareGenes, hw: HwSpace, rng: random.Random) -> HardwareGenes:
     """Change one hardware gene (a block's w/a bits or mapping, or a global knob) to a new value."""
-    moves = ["w", "a", "mapping", "xbar_size", "adc_bits", "cols_per_adc"]
+    moves = ["w", "a", "mapping", "xbar_size", "adc_bits", "cols_per_adc", "cell_bits"]
     move = rng.choice(moves)
     if move in ("w", "a", "mapping"):
         k = rng.randrange(len(genes.blocks))
@@ -128,6 +132,8 @@ def mutate_genes(genes: HardwareGenes, hw: HwSpace, rng: random.Random) -> Hardw
         return replace(genes, xbar_size=size, cols_per_adc=min(genes.cols_per_adc, size))
     if move == "adc_bits":
         return replace(genes, adc_bits=_other(hw.adc_bits, genes.adc_bits, rng))
+    if move == "cell_bits":
+        return replace(genes, cell_bits=_other(hw.cell_bits, genes.cell_bits, rng))
     return replace(
         genes, cols_per_adc=min(_other(hw.cols_per_adc, genes.cols_per_adc, rng), genes.xbar_size)
     )
@@ -182,17 +188,30 @@ def cosearch_genome(
 
 
 def cost_values(
-    arch: Architecture, genes: HardwareGenes, schema: Any, cfg: PIMConfig
+    arch: Architecture,
+    genes: HardwareGenes,
+    schema: Any,
+    cfg: PIMConfig,
+    chip_mm2: float | None = None,
 ) -> dict[str, float]:
-    """The hardware objectives of one candidate (SI units: J, s; area mm2) and readable extras."""
+    """The hardware objectives of one candidate (SI units: J, s; area mm2) and readable extras.
+
+    With `chip_mm2`, weight copies fill that chip (iso-area, `fill_area`); a candidate that does
+    not fit, or whose runtime-written crossbars wear out too soon, gets `fits` 0.
+    """
     c = cost(arch, schema, cfg, genes)
+    fits = c.endurance_ok and (chip_mm2 is None or c.area_mm2 <= chip_mm2)
+    if chip_mm2 is not None and fits:
+        c = fill_area(arch, schema, cfg, genes, chip_mm2)[0]
     return {
+        "fits": float(fits),
         "flops": float(c.flops),
         "energy": c.energy_pj * 1e-12,
-        "latency": c.latency_seq_ns * 1e-9,
+        "latency": c.latency_crit_ns * 1e-9,
         "area": c.area_mm2,
         "energy_pj": c.energy_pj,
-        "latency_ns": c.latency_seq_ns,
+        "latency_ns": c.latency_crit_ns,
+        "latency_seq_ns": c.latency_seq_ns,
         "latency_crit_ns": c.latency_crit_ns,
         "util": c.util,
         "n_xbar": float(c.n_xbar),
@@ -226,8 +245,9 @@ class CoScorer:
         *,
         budgets: dict[str, float] | None = None,
         beta: float = 1.0,
+        chip_mm2: float | None = None,
     ) -> None:
-        self.scorer, self.schema, self.cfg = scorer, schema, cfg
+        self.scorer, self.schema, self.cfg, self.chip_mm2 = scorer, schema, cfg, chip_mm2
         self.budgets, self.beta = dict(budgets or {}), beta
         self.net = scorer.supernet
 
@@ -238,7 +258,7 @@ class CoScorer:
             out: dict[str, Any] = dict(self.scorer.score(c.arch))
         finally:
             self.scorer.supernet = self.net
-        out.update(cost_values(c.arch, c.genes, self.schema, self.cfg))
+        out.update(cost_values(c.arch, c.genes, self.schema, self.cfg, self.chip_mm2))
         if self.budgets:
             out.update(budget_values(out, self.budgets, self.beta))
         return out
@@ -344,8 +364,9 @@ def make_searcher(
     raise ConfigError(f"co-search mode {mode!r}; choose pareto or budget")
 
 
-def uniform_candidate(arch: Architecture, bits: int = 16) -> CoCandidate:
-    """The accuracy-only network as a candidate: uniform bits, digital mapping, 128x128.
+def uniform_candidate(arch: Architecture, bits: int = 8) -> CoCandidate:
+    """The accuracy-only network as a candidate: uniform bits, digital mapping, 128x128, 2-bit
+    cells, lossless ADC shared by 128 columns (ISAAC's organisation).
 
     The head stays at 16 bits as in every co-search candidate (the supernet does not quantise it).
     """
@@ -353,9 +374,9 @@ def uniform_candidate(arch: Architecture, bits: int = 16) -> CoCandidate:
     return CoCandidate(arch, replace(genes, head=(16, 16)))
 
 
-def baseline_config() -> PIMConfig:
-    """The report's reference hardware: the default PIM config (128x128, 2-bit cells, 8-bit ADC)."""
-    return preset("baseline")
+def fair_config() -> PIMConfig:
+    """The hardware every candidate and the reference are costed on (`fair` preset, pim.md 3.1)."""
+    return preset("fair")
 
 
 __all__ = [
