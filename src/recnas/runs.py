@@ -5,17 +5,129 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 from typing import Iterator
 
+from recnas.errors import RecnasError
+
+
+OWNER_MARKER = ".recnas-owned"
+_TMP_TAG = ".recnas-tmp."
+
+
+def _host() -> str:
+    """This machine's name, reduced to [A-Za-z0-9-] so that it can sit inside a file name."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def temp_name(name: str) -> str:
+    """Name of a temporary beside `name`: `.{name}.recnas-tmp.{host}.{pid}` (stale-temp cleanup parses it)."""
+    return f".{name}{_TMP_TAG}{_host()}.{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(parent: Path, name: str | None = None) -> list[Path]:
+    """Remove recnas temporaries in `parent` (of target `name`, or of any) left by dead processes of
+    this host; returns what was removed. Temporaries of live processes and of other hosts are kept."""
+    parent = Path(parent)
+    prefix = f".{name}{_TMP_TAG}" if name is not None else "."
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.listdir(parent) if e.startswith(prefix) and _TMP_TAG in e]
+    except OSError:
+        return removed
+    host = _host()
+    for entry in entries:
+        m = re.fullmatch(r"\.(.+)" + re.escape(_TMP_TAG) + r"([A-Za-z0-9-]+)\.(\d+)(\.[A-Za-z0-9_]+)?", entry)
+        if m is None or m.group(2) != host or _pid_alive(int(m.group(3))):
+            continue
+        p = parent / entry
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def mark_owned(path: str | os.PathLike[str], kind: str) -> None:
+    """Mark a directory recnas just created as its own (only such directories are ever replaced)."""
+    marker = Path(path) / OWNER_MARKER
+    marker.write_text(json.dumps({"kind": kind, "created_by": "recnas", "host": _host(), "pid": os.getpid()}) + "\n")
+
+
+def is_owned(path: str | os.PathLike[str]) -> bool:
+    """True when `path` is a directory recnas created and marked as its own."""
+    p = Path(path)
+    return p.is_dir() and not p.is_symlink() and (p / OWNER_MARKER).is_file()
+
+
+def check_replaceable(path: str | os.PathLike[str], what: str) -> None:
+    """Raise a one-line RecnasError unless `path` is absent, an empty directory or a directory that
+    recnas owns: recnas never deletes or replaces anything it did not create."""
+    p = Path(path)
+    if not os.path.lexists(p):
+        return
+    if p.is_symlink() or not p.is_dir():
+        raise RecnasError(f"{what} {p}: exists and is not a directory; recnas replaces only directories it "
+                          "created, choose another path")
+    if is_owned(p) or not any(os.scandir(p)):
+        return
+    raise RecnasError(f"{what} {p}: exists and was not created by recnas (no {OWNER_MARKER} marker); "
+                      "recnas will not replace it, choose a new or empty directory")
+
+
+def new_temp_dir(out: str | os.PathLike[str], kind: str) -> Path:
+    """Create a marked temporary directory beside `out` (stale ones of dead processes removed first)."""
+    out = Path(os.path.abspath(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out.parent, out.name)
+    tmp = out.parent / temp_name(out.name)
+    if tmp.exists():  # this very process built one before and failed: it is ours
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    mark_owned(tmp, kind)
+    return tmp
+
+
+def replace_owned_dir(new: str | os.PathLike[str], out: str | os.PathLike[str], kind: str) -> None:
+    """Atomically put directory `new` at `out`; an existing `out` must be owned (or empty) and is deleted."""
+    new, out = Path(new), Path(os.path.abspath(out))
+    check_replaceable(out, "--out")
+    if not (new / OWNER_MARKER).is_file():
+        mark_owned(new, kind)
+    old = None
+    if os.path.lexists(out):
+        old = out.parent / (temp_name(out.name) + ".old")
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
 
 @contextlib.contextmanager
 def _temp_beside(path: Path) -> Iterator[str]:
-    """Yield a temporary file name next to `path`; rename it onto `path` on success, delete it on error."""
+    """Yield a temporary file name next to `path`; rename it onto `path` on success, delete it on error.
+
+    The name carries host and pid, so temporaries left by a killed process are removed by the next
+    atomic write of the same file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temps(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=temp_name(path.name) + ".", suffix="", dir=path.parent)
     os.close(fd)
     try:
         yield tmp
