@@ -92,3 +92,27 @@ def test_search_cli_bad_input_is_one_line(tiny_run, tmp_path, capsys) -> None:
     assert main(["search", "--supernet", str(run), "--data", str(cache), "--out", str(tmp_path),
                  "--enqueue", str(tmp_path / "seven.json")]) == 2
     assert "seven.json: architecture has 7 blocks; space 'small' has 3" in capsys.readouterr().err
+
+
+def test_search_cli_resume_refuses_other_scoring_settings(tiny_run, tmp_path, capsys) -> None:
+    cache, run = tiny_run
+    from recnas.train import load_checkpoint
+    from recnas.train._checkpoint import save_checkpoint
+
+    out = tmp_path / "out"
+    base = ["search", "--data", str(cache), "--out", str(out), *ARGS, "--budget", "2"]
+    assert main([*base, "--supernet", str(run)]) == 0
+    capsys.readouterr()
+    before = (out / "journal.jsonl").read_bytes()
+    for extra, said in (
+        (["--finetune-steps", "3"], "finetune_steps=2, this run has 3"),
+        (["--val-rows", "64"], "val_rows=128, this run has 64"),
+    ):
+        assert main([*base, "--supernet", str(run), *extra]) == 2
+        assert said in capsys.readouterr().err
+    other = tmp_path / "other.pt"  # the same supernet trained one step further
+    ckpt = load_checkpoint(run / "supernet.pt")
+    save_checkpoint(other, {**ckpt, "step": ckpt["step"] + 1})
+    assert main([*base, "--supernet", str(other)]) == 2
+    assert "journal was written with supernet_sha256=" in capsys.readouterr().err
+    assert (out / "journal.jsonl").read_bytes() == before

@@ -6,6 +6,7 @@ A RecnasError prints one line and exits 2; `--debug` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -83,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"recnas {name}: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        if debug or e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        # a write that no command turned into its own message: still one line, not a traceback
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"recnas {name}: error: {e.strerror}{where}; free space and run the same "
+              "command again (finished work is kept)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from recnas.search import RegularizedEvolution
 from recnas.search import SearchResult
 from recnas.search import export_best
 from recnas.search import run_search
+from recnas.search import score_settings
 from recnas.search import top_k
 from recnas.search._scorer import SupernetScorerFactory
 
@@ -91,13 +92,15 @@ def run(args: argparse.Namespace) -> int:
     )
     rd = RunDir(args.out)
     rd.root.mkdir(parents=True, exist_ok=True)
+    settings = score_settings(ckpt, args.data, finetune_steps=args.finetune_steps,
+                              val_rows=args.val_rows)
     t0 = time.perf_counter()
     if env_world_size() > 1:
-        res, is_main = _run_torchrun(args, searcher, factory, rd, budget, enqueue)
+        res, is_main = _run_torchrun(args, searcher, factory, rd, budget, enqueue, settings)
     else:
         res = run_search(searcher=searcher, journal=Journal(rd.journal), budget=budget,
                          seed=args.seed, make_scorer=factory, workers=args.workers,
-                         enqueue=enqueue, progress=not args.no_progress)
+                         enqueue=enqueue, progress=not args.no_progress, settings=settings)
         is_main = True
     if is_main:
         extra = {"space": space.name, "supernet": str(ckpt), "seed": args.seed}
@@ -128,7 +131,8 @@ def _enqueued(args: argparse.Namespace, space: Any) -> list[Any]:
 
 
 def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScorerFactory,
-                  rd: RunDir, budget: int, enqueue: list[Any]) -> tuple[SearchResult, bool]:
+                  rd: RunDir, budget: int, enqueue: list[Any],
+                  settings: dict[str, Any]) -> tuple[SearchResult, bool]:
     """Under torchrun: every rank runs the same search and scores its share of each batch."""
     from recnas.distributed import finish
     from recnas.distributed import init_distributed
@@ -150,6 +154,7 @@ def _run_torchrun(args: argparse.Namespace, searcher: Any, factory: SupernetScor
             executor=ex,
             is_main=env.is_main,
             progress=env.is_main and not args.no_progress,
+            settings=settings,
         )
     except BaseException:
         shutdown_distributed()  # no barrier: a failed peer would never reach it

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -98,5 +99,23 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"checkpoint": str(run_dir.supernet), "steps": res.step,
                           "world_size": env.world_size,
                           "samples_per_s": round(res.samples_per_s * env.world_size, 1),
-                          "final_loss": loss}))
+                          "final_loss": final_loss(loss, run_dir.supernet_metrics)},
+                         allow_nan=False))
     return 0
+
+
+def final_loss(loss: float, metrics: Path) -> float | None:
+    """This run's last logged loss; for a finished run that trained no step now (loss nan), the last
+    loss in its metrics file; None when neither exists (JSON has no NaN)."""
+    if math.isfinite(loss):
+        return loss
+    last = None
+    if metrics.is_file():
+        for line in metrics.read_text().splitlines():
+            try:
+                value = json.loads(line).get("loss")
+            except (json.JSONDecodeError, AttributeError):
+                continue  # a torn last line
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                last = float(value)
+    return last

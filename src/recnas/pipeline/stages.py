@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,7 +167,9 @@ def stage_supernet(ctx: Context) -> dict[str, Any]:
         log_every=max(1, min(100, (s.max_steps or 1000) // 20)),
         progress=ctx.progress,
     )
-    return {"steps": res.step, "samples_per_s": round(res.samples_per_s, 1), "final_loss": res.loss}
+    # nan when a finished supernet trained no step now: state.json stays valid JSON with null
+    loss = res.loss if math.isfinite(res.loss) else None
+    return {"steps": res.step, "samples_per_s": round(res.samples_per_s, 1), "final_loss": loss}
 
 
 # --------------------------------------------------------------------------- search
@@ -205,25 +208,26 @@ def stage_search(ctx: Context) -> dict[str, Any]:
         device=ctx.device,
         threads=ctx.cfg.threads,
     )
+    settings = need("recnas.search", "score_settings", "search")(
+        factory.supernet,
+        factory.cache,
+        finetune_steps=factory.finetune_steps,
+        lr=factory.lr,
+        batch_size=factory.batch_size,
+        val_rows=factory.val_rows,
+    )
+    common = dict(
+        searcher=searcher,
+        journal=Journal(ctx.rd.journal),
+        budget=budget,
+        seed=s.seed,
+        progress=ctx.progress,
+        settings=settings,
+    )
     if s.workers == 1:
-        res = run_search(
-            searcher=searcher,
-            journal=Journal(ctx.rd.journal),
-            budget=budget,
-            seed=s.seed,
-            score_fn=factory(),
-            progress=ctx.progress,
-        )
+        res = run_search(score_fn=factory(), **common)
     else:
-        res = run_search(
-            searcher=searcher,
-            journal=Journal(ctx.rd.journal),
-            budget=budget,
-            seed=s.seed,
-            make_scorer=factory,
-            workers=s.workers,
-            progress=ctx.progress,
-        )
+        res = run_search(make_scorer=factory, workers=s.workers, **common)
     losses = [r.values["logloss"] for r in res.records if r.state == "COMPLETE"]
     if not losses:
         raise RecnasError(

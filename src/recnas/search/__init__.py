@@ -12,6 +12,7 @@ from recnas.search._journal import PENDING
 from recnas.search._journal import SKIPPED
 from recnas.search._journal import Journal
 from recnas.search._journal import Record
+from recnas.search._journal import score_settings
 from recnas.search._loop import SearchResult
 from recnas.search._loop import run_search
 from recnas.search._pareto import ParetoEvolution
@@ -57,6 +58,7 @@ __all__ = [
     "rank_and_crowding",
     "run_search",
     "score_one",
+    "score_settings",
     "top_k",
     "tournament",
 ]

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from recnas.errors import DataError
+from recnas.errors import RecnasError
+from recnas.errors import write_failure
 from recnas.runs import atomic_write_text
 
 PENDING = "PENDING"  # started, not finished (re-scored on resume)
@@ -91,18 +93,29 @@ class Journal:
         return main + [p for _, p in workers]
 
     def append(self, event: dict[str, Any]) -> None:
-        """Append one event as a line, then flush and fsync so a crash cannot lose it."""
+        """Append one event as a line, then flush and fsync so a crash cannot lose it.
+
+        A failed write (disk full) is cut back to the previous line and raised as one line.
+        """
         if event.get("event") not in EVENTS:
             raise ValueError(f"unknown journal event {event.get('event')!r}")
         line = json.dumps(event, separators=(",", ":"), allow_nan=False) + "\n"
-        self.write_path.parent.mkdir(parents=True, exist_ok=True)
-        # one write() of the whole line on an O_APPEND descriptor: lines never interleave
-        fd = os.open(self.write_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        path = self.write_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # one write() of the whole line on an O_APPEND descriptor: lines never interleave
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise write_error(path, e, "journal") from None
+        start = os.fstat(fd).st_size
         try:
             data = line.encode("utf-8")
             while data:  # os.write may write less than asked
                 data = data[os.write(fd, data) :]
             os.fsync(fd)
+        except OSError as e:
+            _cut_back(fd, start)  # drop the partial line; the events before it stay
+            raise write_error(path, e, "journal") from None
         finally:
             os.close(fd)
 
@@ -161,10 +174,45 @@ class Journal:
         lines = [json.dumps(meta, separators=(",", ":"))] if meta else []
         lines += [json.dumps(e, separators=(",", ":")) for r in records for e in record_events(r)]
         workers = [p for p in self.files() if p != self.path]
-        atomic_write_text(self.path, "".join(line + "\n" for line in lines))
+        try:
+            atomic_write_text(self.path, "".join(line + "\n" for line in lines))
+        except OSError as e:  # the per-worker files stay: nothing is lost
+            raise write_error(self.path, e, "journal") from None
         # a crash between the rename and the deletes leaves duplicates, which readers merge away
         for p in workers:
             p.unlink()
+
+
+def write_error(path: Path, e: OSError, what: str) -> RecnasError:
+    """A one-line error for a failed write of `what`; what was written before is kept."""
+    return RecnasError(write_failure(path, e, what))
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Truncate a file to `size` bytes after a failed append (best effort: the disk may be full)."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # a torn last line is dropped on replay anyway
+
+
+def score_settings(supernet: str | os.PathLike[str], data: str | os.PathLike[str],
+                   **settings: Any) -> dict[str, Any]:
+    """Every setting that changes a candidate's score, for the journal's `meta` event: the
+    supernet checkpoint (sha256, bytes), the data cache (its fingerprint) and `settings`
+    (fine-tune steps, lr, batch, val rows, seed, ...). A resume must match all of them."""
+    from recnas.data._io import file_sha256
+
+    ckpt, cache = Path(supernet), Path(data)
+    fingerprint = None
+    if (cache / "meta.json").is_file():
+        fingerprint = json.loads((cache / "meta.json").read_text()).get("fingerprint")
+    return {
+        "supernet_sha256": file_sha256(ckpt),
+        "supernet_bytes": ckpt.stat().st_size,
+        "data_fingerprint": fingerprint,
+        **settings,
+    }
 
 
 def _parse(raw: bytes, path: Path, lineno: int) -> dict[str, Any]:

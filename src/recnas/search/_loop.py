@@ -67,19 +67,22 @@ def run_search(
     fail_fast: int = 10,
     executor: Executor | None = None,
     is_main: bool = True,
+    settings: dict[str, Any] | None = None,
 ) -> SearchResult:
     """Run (or resume) a search of `budget` proposals; returns every record and this run's counts.
 
     `fail_fast`: stop when this many candidates failed and none succeeded in this run (a broken
     scorer, not a bad architecture); 0 disables it. `executor`/`is_main`: for torchrun, every rank
     runs the same search with a `DistributedExecutor`; only the main rank writes `meta`/`skipped`.
+    `settings`: everything else that changes a score (`score_settings`); recorded in the journal's
+    `meta` event, and a resume with any other value is refused.
     """
     budget = _budget(searcher, budget)
     if enqueue:
         searcher = Enqueued(searcher, enqueue)
     recorded = {r.n: r for r in journal.records(repair=is_main)}  # truncates a torn last line
     res = SearchResult(records=[], torn_lines=journal.stats.torn_lines)
-    meta = _check_meta(journal, searcher, seed, write=is_main)
+    meta = _check_meta(journal, searcher, seed, settings or {}, write=is_main)
     own = executor is None
     executor = executor or _executor(journal, score_fn, make_scorer, workers, mp_context)
     done = sum(1 for r in recorded.values() if r.n < budget and r.state != PENDING)
@@ -144,12 +147,15 @@ def _executor(
     return PoolExecutor(make_scorer, journal, workers=workers, mp_context=mp_context)
 
 
-def _check_meta(journal: Journal, searcher: Searcher, seed: int, *, write: bool) -> dict[str, Any]:
+def _check_meta(
+    journal: Journal, searcher: Searcher, seed: int, settings: dict[str, Any], *, write: bool
+) -> dict[str, Any]:
     """Write the settings on a fresh journal; refuse to resume one written with other settings."""
     meta = {
         "event": "meta",
         "seed": seed,
         "searcher": json.loads(json.dumps(searcher.describe())),
+        "settings": json.loads(json.dumps(settings)),
         "time": time.time(),
     }
     old = journal.meta()
@@ -162,12 +168,18 @@ def _check_meta(journal: Journal, searcher: Searcher, seed: int, *, write: bool)
             )
         journal.append(meta)
         return meta
-    for key in ("seed", "searcher"):
-        if old.get(key) != meta[key]:
-            raise ConfigError(
-                f"{journal.path}: journal was written with {key}={old.get(key)!r}, "
-                f"this run has {meta[key]!r}; use the same settings or a new output dir"
-            )
+    was = {"seed": old.get("seed"), "searcher": old.get("searcher"), **old.get("settings", {})}
+    now = {"seed": seed, "searcher": meta["searcher"], **meta["settings"]}
+    diff = [
+        f"{k}={was.get(k, '(not recorded)')!r}, this run has {now.get(k, '(not recorded)')!r}"
+        for k in sorted(set(was) | set(now), key=list({**was, **now}).index)
+        if was.get(k) != now.get(k)
+    ]
+    if diff:
+        raise ConfigError(
+            f"{journal.path}: journal was written with {'; '.join(diff)}: scores would not "
+            "be comparable; use the same settings or a new output dir"
+        )
     return old
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from recnas.errors import CheckpointError
+from recnas.errors import write_failure
 from recnas.runs import atomic_torch_save
 
 FORMAT = "recnas-ckpt-v1"
@@ -54,8 +55,11 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write `payload` (plus the format tag) atomically."""
-    return atomic_torch_save(path, {"format": FORMAT, **payload})
+    """Write `payload` (plus the format tag) atomically; a failed write keeps the old file."""
+    try:
+        return atomic_torch_save(path, {"format": FORMAT, **payload})
+    except OSError as e:  # disk full, read-only, ...: the temporary file is already removed
+        raise CheckpointError(write_failure(path, e, "checkpoint")) from None
 
 
 def load_checkpoint(
