@@ -74,3 +74,47 @@ def test_interactions_are_real_and_learnable():
     print("synth logloss: linear %.4f, +pairs %.4f, oracle %.4f" % (scores[0], scores[1], oracle))
     assert scores[1] < scores[0] - 0.01  # the pairwise terms carry signal a linear model misses
     assert oracle < scores[1]  # and there is more (3rd order, dense x categorical) to find
+
+
+def test_oracle_scores_hand_computed():
+    """Known logits and labels: log loss and AUC by hand (one tied pair counts one half)."""
+    from recnas.data._synth_out import oracle_scores
+
+    z = np.array([0.0, 0.0, np.log(3.0), -np.log(3.0)])
+    y = np.array([1, 0, 1, 0])
+    s = oracle_scores(z, y)
+    assert s["logloss"] == pytest.approx((2 * np.log(2.0) + 2 * np.log(4.0 / 3.0)) / 4, abs=1e-12)
+    assert s["auc"] == pytest.approx(3.5 / 4)  # pos {0, ln3} vs neg {0, -ln3}: 1 tie, 3 wins
+    assert s["base_logloss"] == pytest.approx(np.log(2.0))
+    assert s["rows"] == 4
+
+
+def test_cache_records_the_oracle_of_each_split(tmp_path: Path):
+    """meta.json's oracle covers every row once, and no fitted model beats it on test."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    from recnas.data import open_cache
+    from recnas.data import synth_cache
+
+    cache = open_cache(synth_cache(tmp_path / "c", rows=6000, seed=2, table_cap=50, cap=64))
+    orc = cache.meta["oracle"]
+    assert {k: orc[k]["rows"] for k in orc} == {s: cache.num_rows(s) for s in ("train", "val", "test")}
+    src = SynthSource("criteo", rows=6000, seed=2, table_cap=50)
+    z = np.concatenate([d.z for d in src.draws()])
+    y = np.concatenate([d.y for d in src.draws()])
+    overall = float(np.mean(np.logaddexp(0.0, z) - y * z))
+    pooled = sum(orc[k]["logloss"] * orc[k]["rows"] for k in orc) / len(y)
+    assert pooled == pytest.approx(overall, rel=1e-9)
+    for k in orc:
+        assert orc[k]["logloss"] < orc[k]["base_logloss"] and orc[k]["auc"] > 0.5
+
+    def feats(split: str) -> np.ndarray:
+        sp, de = np.asarray(cache.split(split).sparse), np.asarray(cache.split(split).dense)
+        onehot = np.zeros((len(sp), sp.shape[1] * 64))
+        onehot[np.arange(len(sp))[:, None], np.arange(sp.shape[1]) * 64 + sp] = 1.0
+        return np.hstack([onehot, de])
+
+    fit = LogisticRegression(C=0.5, max_iter=300).fit(feats("train"), np.asarray(cache.split("train").label))
+    test_y = np.asarray(cache.split("test").label)
+    assert log_loss(test_y, fit.predict_proba(feats("test"))[:, 1]) > orc["test"]["logloss"]

@@ -3,16 +3,18 @@
 The hidden model (also in docs/data.md). Field j draws a category rank
     r_j = floor((V_j + 1) ** (u ** s_j)) - 1,  u ~ U(0, 1)   (Zipf-like: P(rank r) ~ 1/r, skew s_j >= 1)
 or is missing with probability m_j; the raw id is the bijection (r_j * A_j + B_j) mod 2^32.
-Every (field, rank) has a fixed pseudo-random scalar w_j(r) and vector e_j(r) in R^4 (unit variance,
-from a hash of seed, field and rank; a missing field contributes 0). Dense counts are lognormal
-integers x_i (some missing, one field with negatives), seen by the model as
-t_i = (ln(max(x_i, 0) + 1) - mu_i) / sigma_i.
-    logit = b + 0.45 sum_{j in L} w_j + 0.3 sum_{(a,c) in P} <e_a, e_c> + sum_i g_i t_i
-              + 0.4 sum_{(i,j) in DX} t_i u_j(r_j) + 0.35 sum_{(a,c,d) in T} sum_k e_a[k] e_c[k] e_d[k]
+Every (field, rank) has a fixed pseudo-random scalar w_j(r), u_j(r) and vector e_j(r) in R^4 (unit
+variance, from a hash of seed, field and rank), shrunk by (1 + r / HEAD) ** -0.5: rare ids behave
+nearly like the average id, so most of the signal sits in ids a model sees often enough to learn
+(a missing field contributes 0). Dense counts are lognormal integers x_i (some missing, one field
+with negatives), seen by the model as t_i = (ln(max(x_i, 0) + 1) - mu_i) / sigma_i.
+    logit = b + 0.45 sum_{j in L} w_j + 0.8 sum_{(a,c) in P} <e_a, e_c> + sum_i g_i t_i
+              + 0.8 sum_{(i,j) in DX} t_i u_j(r_j) + 0.5 sum_{(a,c,d) in T} sum_k e_a[k] e_c[k] e_d[k]
 with L = 10 linear fields, P = 8 field pairs, DX = 3 dense x categorical pairs, T = 2 field triples
 (all drawn from the seed), and the bias b calibrated by bisection to the requested positive rate.
-Labels are Bernoulli(sigmoid(logit)): a model that captures 2nd- and 3rd-order interactions reaches a
-lower log loss than a linear one. Rows are generated in chunks seeded by (seed, chunk index).
+Labels are Bernoulli(sigmoid(logit)); the true logit of every row is known, so the Bayes-optimal
+("oracle") log loss and AUC of each split are exact. Rows are generated in chunks seeded by
+(seed, chunk index).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from recnas.errors import ConfigError
 SYNTH_FORMATS = ("criteo", "avazu", "kdd")
 CHUNK_ROWS = 1 << 16
 DIM = 4
+GENERATOR_VERSION = 2  # part of every synthetic cache's fingerprint: a new hidden model rebuilds caches
+COEF = (0.45, 0.8, 0.8, 0.5)  # linear, pair, dense x categorical, triple
+HEAD = 5.0
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _AVAZU_HEX = {"site_id", "site_domain", "site_category", "app_id", "app_domain", "app_category",
               "device_id", "device_ip", "device_model"}
@@ -75,6 +80,8 @@ class HiddenModel:
     dense_cat: np.ndarray  # [3, 2] (dense i, field j)
     gamma: np.ndarray  # [D]
     bias: float = 0.0
+    coef: tuple[float, float, float, float] = COEF
+    head: float = HEAD  # a rank-r effect is scaled by (1 + r / head) ** -0.5; 0 = no shrinkage
 
     @classmethod
     def create(cls, seed: int, vocab: np.ndarray, num_dense: int) -> "HiddenModel":
@@ -99,6 +106,11 @@ class HiddenModel:
     def _salt(self, kind: int, j: int, k: int = 0) -> int:
         return int(_splitmix(np.array([self.seed * 1_000_003 + kind * 10_007 + j * 101 + k], np.uint64))[0])
 
+    def _effect(self, kind: int, j: int, ranks: np.ndarray, k: int = 0) -> np.ndarray:
+        """Latent value of each rank, shrunk towards 0 for rare ranks when `head` > 0."""
+        v = _latent(self._salt(kind, j, k), ranks)
+        return v / np.sqrt(1.0 + np.maximum(ranks, 0) / self.head) if self.head > 0 else v
+
     def logits(self, ranks: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Hidden logits [n] from ranks [n, F] and standardised dense t [n, D]."""
         n = ranks.shape[0]
@@ -106,20 +118,21 @@ class HiddenModel:
 
         def e(j: int) -> np.ndarray:
             if j not in emb:
-                emb[j] = np.stack([_latent(self._salt(2, j, k), ranks[:, j]) for k in range(DIM)], 1)
+                emb[j] = np.stack([self._effect(2, j, ranks[:, j], k) for k in range(DIM)], 1)
             return emb[j]
 
+        k1, k2, kx, k3 = self.coef
         z = np.full(n, self.bias)
         for j in self.linear:
-            z += 0.45 * _latent(self._salt(1, int(j)), ranks[:, j])
+            z += k1 * self._effect(1, int(j), ranks[:, j])
         for a, c in self.pairs:
-            z += 0.3 * (e(int(a)) * e(int(c))).sum(1)
+            z += k2 * (e(int(a)) * e(int(c))).sum(1)
         if self.num_dense:
             z += t @ self.gamma
             for i, j in self.dense_cat:
-                z += 0.4 * t[:, i] * _latent(self._salt(3, int(j)), ranks[:, j])
+                z += kx * t[:, i] * self._effect(3, int(j), ranks[:, j])
         for a, c, d in self.triples:
-            z += 0.35 * (e(int(a)) * e(int(c)) * e(int(d))).sum(1)
+            z += k3 * (e(int(a)) * e(int(c)) * e(int(d))).sum(1)
         return z
 
     def calibrate(self, positive_rate: float, sample: tuple[np.ndarray, np.ndarray]) -> None:
@@ -134,6 +147,18 @@ class HiddenModel:
             else:
                 hi = mid
         self.bias = (lo + hi) / 2
+
+
+@dataclass
+class Draw:
+    """One generated chunk: its RNG (for format-specific extras), first row, ranks, x, logits, labels."""
+
+    rng: np.random.Generator
+    start: int
+    ranks: np.ndarray  # [n, F], -1 = missing
+    x: np.ndarray  # [n, D] raw dense values, NaN = missing
+    z: np.ndarray  # [n] true logits
+    y: np.ndarray  # [n] labels 0/1
 
 
 def _hex8(v: np.ndarray) -> pa.Array:
@@ -199,16 +224,21 @@ class SynthSource:
         t = np.nan_to_num((np.log1p(np.maximum(x, 0)) - mu) / sd, nan=0.0)
         return x, t
 
-    def chunks(self) -> Iterator[pa.RecordBatch]:
-        """Raw string batches of up to CHUNK_ROWS rows, in the file's column order."""
+    def draws(self) -> Iterator[Draw]:
+        """The generated rows chunk by chunk: ranks, raw dense values, true logits and labels."""
         for c, start in enumerate(range(0, self.rows, CHUNK_ROWS)):
             n = min(CHUNK_ROWS, self.rows - start)
             rng = np.random.default_rng([self.seed, 1 + c])
             ranks = self.model.ranks(rng, n)
             x, t = self._dense(rng, ranks)
-            p = 1 / (1 + np.exp(-self.model.logits(ranks, t)))
-            y = (rng.random(n) < p).astype(np.int64)
-            yield getattr(self, f"_{self.fmt}")(rng, start, ranks, x, y)
+            z = self.model.logits(ranks, t)
+            y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
+            yield Draw(rng, start, ranks, x, z, y)
+
+    def chunks(self) -> Iterator[pa.RecordBatch]:
+        """Raw string batches of up to CHUNK_ROWS rows, in the file's column order."""
+        for d in self.draws():
+            yield getattr(self, f"_{self.fmt}")(d.rng, d.start, d.ranks, d.x, d.y)
 
     def _criteo(self, rng: np.random.Generator, start: int, ranks: np.ndarray, x: np.ndarray,
                 y: np.ndarray) -> pa.RecordBatch:

@@ -23,8 +23,11 @@ from recnas.data._prepare import build_cache
 from recnas.data._prepare import _swap_in
 from recnas.data._reader import ChunkConverter
 from recnas.data._reader import RawChunk
+from recnas.data import _protocols as proto
+from recnas.data._synth import GENERATOR_VERSION
 from recnas.data._synth import SynthSource
 from recnas.data._synth import _ids
+from recnas.errors import RecnasError
 from recnas.runs import atomic_write_json
 
 DEMO_TABLE_CAP = 20_000
@@ -66,33 +69,70 @@ def write_synth(out: str | os.PathLike[str], *, fmt: str = "criteo", rows: int, 
 
 
 class _SynthReader:
-    """RawChunks straight from the generator (Criteo: no text at all; others via the parser)."""
+    """RawChunks straight from the generator (Criteo: no text at all; others via the parser).
+
+    Keeps every row's true logit and label (12 bytes a row) for the oracle figures.
+    """
 
     def __init__(self, src: SynthSource, conv: ChunkConverter) -> None:
         self.src, self.conv = src, conv
         self.rows_read = 0
         self.sha256 = ""
+        self.logits: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
 
     def __iter__(self) -> Iterator[RawChunk]:
-        if self.src.fmt == "criteo":
-            yield from self._criteo()
-        else:
-            for batch in self.src.chunks():
-                base = self.rows_read
-                self.rows_read += batch.num_rows
+        self.logits, self.labels = [], []
+        m = self.src.model
+        for d in self.src.draws():
+            self.logits.append(d.z.astype(np.float64))
+            self.labels.append(d.y.astype(np.int8))
+            base = self.rows_read
+            self.rows_read += len(d.y)
+            if self.src.fmt == "criteo":
+                cats = np.stack([_ids(d.ranks[:, j], m._salt(5, j)) for j in range(d.ranks.shape[1])], 1)
+                yield RawChunk(d.y.astype(np.int8), d.x, cats)
+            else:
+                batch = getattr(self.src, f"_{self.src.fmt}")(d.rng, d.start, d.ranks, d.x, d.y)
                 yield self.conv.convert(batch, lambda j: base + j + 1)
 
-    def _criteo(self) -> Iterator[RawChunk]:
-        m = self.src.model
-        for c, start in enumerate(range(0, self.src.rows, 1 << 16)):
-            n = min(1 << 16, self.src.rows - start)
-            rng = np.random.default_rng([self.src.seed, 1 + c])  # same draws as SynthSource.chunks
-            ranks = m.ranks(rng, n)
-            x, t = self.src._dense(rng, ranks)
-            y = (rng.random(n) < 1 / (1 + np.exp(-m.logits(ranks, t)))).astype(np.int8)
-            cats = np.stack([_ids(ranks[:, j], m._salt(5, j)) for j in range(26)], 1)
-            self.rows_read += n
-            yield RawChunk(y, x, cats)
+
+def oracle_scores(logits: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
+    """Bayes-optimal scores of rows whose true logits are known: log loss, AUC, and the base rate's
+    log loss (a constant prediction at the rows' own positive rate), for scale."""
+    from sklearn.metrics import roc_auc_score  # local: `recnas synth` of raw files starts without it
+
+    z, y = logits.astype(np.float64), labels.astype(np.float64)
+    if len(z) == 0:
+        return {"logloss": float("nan"), "auc": float("nan"), "base_logloss": float("nan"), "rows": 0}
+    q = float(y.mean())
+    both = 0.0 < q < 1.0
+    base = -(q * np.log(q) + (1 - q) * np.log(1 - q)) if both else 0.0
+    return {
+        "logloss": float(np.mean(np.logaddexp(0.0, z) - y * z)),
+        "auc": float(roc_auc_score(y, z)) if both else float("nan"),
+        "base_logloss": float(base),
+        "rows": int(len(z)),
+    }
+
+
+def _oracle(reader: _SynthReader, opts: PrepareOptions, tmp: Path) -> dict[str, dict[str, float | int]]:
+    """Per-split oracle scores: the split is redrawn from the labels as the cache build drew it, and
+    checked against the labels the build wrote (a mismatch raises rather than mislabel rows)."""
+    z, y = np.concatenate(reader.logits), np.concatenate(reader.labels)
+    sizes = None
+    if opts.protocol == "ratio":
+        sizes, _ = proto.ratio_sizes(len(y), opts.ratios, getattr(opts, "split_rows", None))
+    split = proto.assign_splits(y, protocol=opts.protocol, ratios=opts.ratios, shuffle=opts.shuffle,
+                                seed=opts.seed, reference_offbyone=opts.reference_offbyone, sizes=sizes)
+    out = {}
+    for k, name in enumerate(proto.SPLITS):
+        keep = split == k
+        written = np.load(tmp / name / "label.npy")
+        if not np.array_equal(written, y[keep]):
+            raise RecnasError(f"synth oracle: the {name} split's rows do not match the cache build's")
+        out[name] = oracle_scores(z[keep], y[keep])
+    return out
 
 
 def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fmt: str = "criteo",
@@ -108,7 +148,7 @@ def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fm
     out.parent.mkdir(parents=True, exist_ok=True)
     params = {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap, "positive_rate": positive_rate,
               "protocol": protocol, "cap": cap}
-    blob = json.dumps([CACHE_VERSION, params], sort_keys=True).encode()
+    blob = json.dumps([CACHE_VERSION, GENERATOR_VERSION, params], sort_keys=True).encode()
     key = "synth-" + hashlib.sha256(blob).hexdigest()[:24]
     if (out / "meta.json").is_file():
         try:
@@ -128,12 +168,14 @@ def synth_cache(out_dir: str | os.PathLike[str], *, rows: int, seed: int = 0, fm
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        meta = build_cache(_SynthReader(src, ChunkConverter(plan, bad, profile)), bad, plan, opts, tmp,
-                           progress=progress)
+        reader = _SynthReader(src, ChunkConverter(plan, bad, profile))
+        meta = build_cache(reader, bad, plan, opts, tmp, progress=progress)
+        meta["oracle"] = _oracle(reader, opts, tmp)
         meta.pop("sha256")
         meta.update(format=fmt, fingerprint=key, seconds=round(time.perf_counter() - t0, 3),
                     source={"synthetic": {"format": fmt, "rows": rows, "seed": seed, "table_cap": table_cap,
-                                          "positive_rate": positive_rate, "bias": src.model.bias}})
+                                          "positive_rate": positive_rate, "bias": src.model.bias,
+                                          "generator_version": GENERATOR_VERSION}})
         atomic_write_json(tmp / "meta.json", meta)
         _swap_in(tmp, out)
     except BaseException:
