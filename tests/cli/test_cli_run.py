@@ -90,3 +90,19 @@ def test_bad_config_is_reported_without_traceback(tmp_path: Path) -> None:
     assert (
         listing.returncode == 0 and "criteo_sample" in listing.stdout and "demo" in listing.stdout
     )
+
+
+def test_run_out_never_replaces_a_data_folder_recnas_did_not_make(tmp_path: Path) -> None:
+    from recnas.cli.main import main
+
+    out = tmp_path / "project"
+    (out / "data").mkdir(parents=True)
+    mine = out / "data" / "train.csv"
+    mine.write_text("label,a\n1,x\n")
+    code = main(["run", "demo", "--out", str(out), *TINY, "--stop-after", "data"])
+    assert code == 2 and mine.read_text() == "label,a\n1,x\n"  # the user's file is untouched
+    assert sorted(p.name for p in (out / "data").iterdir()) == ["train.csv"]
+    fresh = tmp_path / "fresh"
+    assert main(["run", "demo", "--out", str(fresh), *TINY, "--stop-after", "data"]) == 0
+    assert main(["run", "demo", "--out", str(fresh), *TINY, "--stop-after", "data",
+                 "data.synth_seed=1", "--force"]) == 0  # its own cache may be replaced

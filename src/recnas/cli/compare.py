@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from recnas.runs import RunDir
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `recnas compare`."""
@@ -35,10 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="torch CPU threads (default torch's); 1 is fastest for small models on a busy machine",
     )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Train the baselines, write RUN/baselines/*.json and the report fragment, print the table."""
+    """Train the baselines, write RUN/baselines/*.json and the report fragment, print the table,
+    and re-render RUN/report.md when the run has one."""
     from recnas.nn.baselines import compare_run
 
     if args.threads:
@@ -56,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         device=args.device,
+        progress=not args.no_progress,
     )
     print(Path(out["table"]).read_text())
+    report = RunDir(args.run).report
+    if report.is_file():  # a finished run: its report now includes the comparison
+        from recnas.report import write_report
+
+        print(f"report: {write_report(args.run)}")
     return 0

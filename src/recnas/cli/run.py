@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """CONFIG, dotted overrides, --out, --force, --stop-after."""
+    """CONFIG, dotted overrides, --out, --force, --stop-after, --threads, --no-progress."""
     parser.add_argument(
         "config", nargs="?", help="YAML config file, or the name of a shipped preset (see --list)"
     )
@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stop-after", metavar="STAGE", help="stop after this stage (resume later)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="torch CPU threads (sets `threads`; default torch's)"
+    )
     parser.add_argument("--list", action="store_true", help="list the shipped presets and exit")
     allow_intermixed(parser)
 
@@ -59,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.config:
         raise ConfigError("recnas run needs a CONFIG (a YAML file or a preset name; see --list)")
     overrides = list(args.overrides) + (["progress=false"] if args.no_progress else [])
+    if args.threads is not None:
+        overrides.append(f"threads={args.threads}")  # validated with the config (>= 1)
     cfg = load_config(preset_path(args.config), overrides)
     return execute(cfg, out=args.out, force=args.force, stop_after=args.stop_after)
 

@@ -1,0 +1,48 @@
+"""`recnas run` on pre-split data named in the config (`data.files`, paths relative to the file)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import yaml
+
+from recnas.cli.main import main
+
+
+def _criteo_file(path: Path, rows: int, seed: int) -> Path:
+    """Criteo-format rows: label, 13 integer and 26 hex categorical fields, tab-separated."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(rows):
+        ints = [str(rng.randint(0, 50)) for _ in range(13)]
+        cats = [f"{rng.randint(0, 30):08x}" for _ in range(26)]
+        lines.append("\t".join([str(rng.randint(0, 1)), *ints, *cats]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_run_config_with_pre_split_files_keeps_the_split(tmp_path: Path, capsys) -> None:
+    rows = {"train": 300, "val": 70, "test": 50}
+    for split, n in rows.items():
+        _criteo_file(tmp_path / "raw" / f"{split}.txt", n, seed=n)
+    conf = tmp_path / "conf" / "mine.yaml"
+    conf.parent.mkdir()
+    conf.write_text(
+        "name: mine\nthreads: 1\nprogress: false\n"
+        "data:\n  source: prepare\n  format: criteo\n  protocol: ratio\n  cap: 1000\n"
+        "  files: {train: ../raw/train.txt, val: ../raw/val.txt, test: ../raw/test.txt}\n"
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(conf), "--out", str(out), "--stop-after", "data"]) == 0
+    err = capsys.readouterr().err
+    assert "notice: data.protocol 'ratio' keeps the given split of pre-split data" in err
+    ref = json.loads((out / "data.json").read_text())
+    assert ref["rows"] == rows  # every file is its split, nothing re-drawn
+    meta = json.loads((Path(ref["cache"]) / "meta.json").read_text())
+    assert {k: meta["inputs"][k]["rows"]["read"] for k in rows} == rows
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["data"]["files"]["val"] == str(tmp_path / "raw" / "val.txt")
+    assert "# notice: data.protocol 'ratio'" in (out / "config.yaml").read_text()
