@@ -9,8 +9,8 @@ import numpy as np
 
 from recnas.errors import DataError
 
-REASONS = ("wrong_field_count", "truncated_last_line", "blank_line", "bad_label", "bad_dense",
-           "bad_categorical", "reference_offbyone")
+REASONS = ("wrong_field_count", "truncated_last_line", "blank_line", "invalid_utf8", "bad_label", "bad_dense",
+           "bad_categorical", "bad_split", "reference_offbyone")
 MAX_EXAMPLES = 5
 
 
@@ -22,6 +22,7 @@ class BadRows:
     on_bad_row: str = "skip"
     counts: dict[str, int] = field(default_factory=dict)
     examples: list[tuple[int, str]] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)  # kept values worth reporting, e.g. dense_nan_as_missing
 
     def __post_init__(self) -> None:
         if self.on_bad_row not in ("skip", "fail"):
@@ -44,10 +45,16 @@ class BadRows:
         if len(self.examples) > 4 * MAX_EXAMPLES:
             self.examples = sorted(self.examples)[:MAX_EXAMPLES]
 
+    def note(self, what: str, n: int) -> None:
+        """Count `n` kept values of kind `what` (not rejections; reported in meta.json)."""
+        if n > 0:
+            self.notes[what] = self.notes.get(what, 0) + int(n)
+
     def reset(self) -> None:
-        """Forget all counts and examples (the reader restarts)."""
+        """Forget all counts, examples and notes (the reader restarts)."""
         self.counts.clear()
         self.examples.clear()
+        self.notes.clear()
 
     def relabel_last(self, old: str, new: str, line: int) -> None:
         """Move one count from `old` to `new` (a short last line is a truncated line, not a bad row)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,27 @@ class Cache:
             raise DataError(f"{meta_path}: corrupted meta.json: {e}") from None
         self.schema = FeatureSchema.from_dict(self.meta["schema"])
         self._splits: dict[str, SplitArrays] = {}
+        self.verify(deep=False)
+
+    def verify(self, *, deep: bool = True) -> None:
+        """Raise a one-line DataError naming the first damaged column file.
+
+        Always: every .npy header is readable, its file is as long as its header says and its rows
+        match meta.json. `deep`: also the sizes and sampled CRC-32s recorded in meta.json."""
+        rows = self.meta.get("rows", {})
+        for s in self.splits:
+            for c in COLUMNS:
+                p = self.path / s / f"{c}.npy"
+                shape = _check_npy(p)
+                if s in rows and shape[0] != int(rows[s]):
+                    raise DataError(f"{p}: damaged cache: {shape[0]} rows, meta.json says {rows[s]}; "
+                                    "run `recnas prepare --force` (or delete the directory) to rebuild it")
+        if deep:
+            for rel, rec in (self.meta.get("cache_files") or {}).items():
+                got = file_record(self.path / rel)
+                if got != rec:
+                    raise DataError(f"{self.path / rel}: damaged cache: size/CRC {got} differ from meta.json "
+                                    f"{rec}; run `recnas prepare --force` (or delete the directory)")
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -85,6 +107,50 @@ def _load(path: Path) -> np.ndarray:
     except FileNotFoundError:
         raise DataError(f"{path}: missing cache column; delete the cache directory and prepare again") \
             from None
+
+
+def _check_npy(path: Path) -> tuple[int, ...]:
+    """Shape of an .npy file whose length matches its header, else a one-line DataError."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(f)  # the header only
+            offset = f.tell()
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing cache column; run `recnas prepare --force` (or delete the "
+                        "directory) to rebuild it") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise DataError(f"{path}: damaged cache column (unreadable .npy header: {e}); run `recnas prepare "
+                        "--force` (or delete the directory) to rebuild it") from None
+    want = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    size = path.stat().st_size
+    if size != want:
+        raise DataError(f"{path}: damaged cache column: {size} bytes, its header needs {want} (truncated "
+                        "or overwritten); run `recnas prepare --force` (or delete the directory) to rebuild it")
+    return tuple(int(x) for x in shape)
+
+
+SAMPLE_BYTES = 1 << 20
+
+
+def file_record(path: Path) -> dict[str, int]:
+    """Size and CRC-32 of the first and last MiB of a file: cheap at any size, catches truncation
+    and overwritten heads or tails."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        crc = zlib.crc32(f.read(SAMPLE_BYTES))
+        if size > SAMPLE_BYTES:
+            f.seek(max(SAMPLE_BYTES, size - SAMPLE_BYTES))
+            crc = zlib.crc32(f.read(), crc)
+    return {"bytes": size, "crc32": crc}
+
+
+def cache_file_records(root: Path) -> dict[str, dict[str, int]]:
+    """file_record of every column file of a cache being written, keyed 'split/column.npy'."""
+    return {f"{s}/{c}.npy": file_record(root / s / f"{c}.npy") for s in SPLITS for c in COLUMNS
+            if (root / s / f"{c}.npy").is_file()}
 
 
 def open_cache(path: str | os.PathLike[str]) -> Cache:

@@ -59,6 +59,7 @@ class FormatPlan:
     const_dense: tuple[str, ...] = ()  # dense columns not in the file (Avazu's pseudo-dense -1)
     profile: Path | None = None  # KDD userid_profile.txt
     extra: dict[str, Any] = field(default_factory=dict)
+    split_column: str | None = None  # column naming each row's split (train/val/test), if any
 
     @property
     def dense_names(self) -> tuple[str, ...]:
@@ -69,7 +70,27 @@ class FormatPlan:
     def needed(self) -> tuple[str, ...]:
         """Raw columns the reader must parse."""
         cols = [self.label, *self.dense] + [s.source for s in self.sparse if s.kind != "join"]
+        if self.split_column is not None:
+            cols.append(self.split_column)
         return tuple(dict.fromkeys(cols))
+
+    @property
+    def label_rule(self) -> str:
+        """What a valid label of this format looks like (for error messages)."""
+        if self.label_kind == "01":
+            return "label must be 0 or 1"
+        return "label must be a click count (an integer >= 0)"
+
+    def with_split_column(self, column: str) -> "FormatPlan":
+        """This plan, also reading each row's split from `column` (formats with a header only)."""
+        if not self.header and self.file_format != "parquet":
+            raise ConfigError(f"--split-column: {self.name} files have fixed columns and no header, so they "
+                              "cannot carry a split column; give --train/--val/--test files instead")
+        if column == self.label or column in self.dense or any(s.source == column for s in self.sparse):
+            raise ConfigError(f"--split-column {column!r} is also used as a label or feature column")
+        from dataclasses import replace
+
+        return replace(self, split_column=column)
 
 
 def criteo_plan() -> FormatPlan:
@@ -111,40 +132,107 @@ def kdd_plan(profile: Path | None) -> FormatPlan:
 
 def table_plan(schema_path: Path, data_path: Path) -> FormatPlan:
     """A CSV/TSV/Parquet table described by a small YAML schema (see docs/data.md)."""
-    try:
-        spec = yaml.safe_load(schema_path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{schema_path}: no such schema file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{schema_path}: invalid YAML: {e}") from None
-    if not isinstance(spec, dict):
-        raise ConfigError(f"{schema_path}: expected a mapping with keys label, dense, categorical")
+    spec, lines = _load_schema(schema_path)
+
+    def where(*key: str) -> str:
+        return f"{schema_path}:{lines.get(key, lines.get(key[:1], 1))}: {'.'.join(key)}"
+
     known = {"name", "format", "separator", "header", "columns", "label", "label_kind", "dense",
              "categorical", "table_size", "table_sizes", "quoted"}
     unknown = set(spec) - known
     if unknown:
-        raise ConfigError(f"{schema_path}: unknown keys {sorted(unknown)}; valid keys are {sorted(known)}")
+        k = sorted(unknown)[0]
+        raise ConfigError(f"{where(k)}: unknown keys {sorted(unknown)}; valid keys are {sorted(known)}")
     if "label" not in spec:
         raise ConfigError(f"{schema_path}: missing required key 'label'")
+    label = _text(spec["label"], where("label"))
     fmt = spec.get("format") or ("parquet" if data_path.suffix in (".parquet", ".pq") else "csv")
     if fmt not in ("csv", "tsv", "parquet"):
-        raise ConfigError(f"{schema_path}: format must be csv, tsv or parquet, got {fmt!r}")
-    sep = spec.get("separator", "\t" if fmt == "tsv" else ",")
-    default_n = int(spec.get("table_size", 100_000))
+        raise ConfigError(f"{where('format')}: must be csv, tsv or parquet, got {fmt!r}")
+    sep = _text(spec.get("separator", "\t" if fmt == "tsv" else ","), where("separator"))
+    if len(sep) != 1:
+        raise ConfigError(f"{where('separator')}: must be one character, got {sep!r}")
+    default_n = _table_size(spec.get("table_size", 100_000), where("table_size"))
     per = spec.get("table_sizes") or {}
-    cats = tuple(str(c) for c in spec.get("categorical", []))
-    sparse = tuple(SparseCol(c, c, "auto", int(per.get(c, default_n))) for c in cats)
-    columns = spec.get("columns")
-    header = bool(spec.get("header", columns is None))
+    if not isinstance(per, dict):
+        raise ConfigError(f"{where('table_sizes')}: must be a mapping field -> size, got {per!r}")
+    sizes = {str(c): _table_size(n, where("table_sizes", str(c))) for c, n in per.items()}
+    cats = _names(spec.get("categorical", []), where("categorical"))
+    dense = _names(spec.get("dense", []), where("dense"))
+    sparse = tuple(SparseCol(c, c, "auto", sizes.get(c, default_n)) for c in cats)
+    columns = _names(spec["columns"], where("columns")) if spec.get("columns") is not None else None
+    if columns:
+        dup = duplicate_names(list(columns))
+        if dup:
+            raise ConfigError(f"{where('columns')}: {dup}")
+    header = _flag(spec.get("header", columns is None), where("header"))
     if not header and not columns and fmt != "parquet":
-        raise ConfigError(f"{schema_path}: header: false needs a 'columns' list")
+        raise ConfigError(f"{where('header')}: header: false needs a 'columns' list")
     label_kind = {"binary": "01", "count": "count"}.get(spec.get("label_kind", "binary"))
     if label_kind is None:
-        raise ConfigError(f"{schema_path}: label_kind must be 'binary' or 'count'")
+        raise ConfigError(f"{where('label_kind')}: must be 'binary' or 'count', got {spec.get('label_kind')!r}")
     return FormatPlan(str(spec.get("name", schema_path.stem)), "parquet" if fmt == "parquet" else "csv",
-                      sep, header, tuple(columns) if columns else None, str(spec["label"]), label_kind,
-                      tuple(str(c) for c in spec.get("dense", [])), sparse,
-                      quoted=bool(spec.get("quoted", True)))
+                      sep, header, columns or None, label, label_kind, dense, sparse,
+                      quoted=_flag(spec.get("quoted", True), where("quoted")))
+
+
+def _load_schema(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    """The schema mapping and the line of every key (top level and one level down)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such schema file") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        spec = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(e).split())}") from None
+    if not isinstance(spec, dict) or not isinstance(node, yaml.MappingNode):
+        raise ConfigError(f"{path}: expected a mapping with keys label, dense, categorical")
+    lines: dict[tuple[str, ...], int] = {}
+    for k, v in node.value:
+        lines[(str(k.value),)] = k.start_mark.line + 1
+        if isinstance(v, yaml.MappingNode):
+            for k2, _ in v.value:
+                lines[(str(k.value), str(k2.value))] = k2.start_mark.line + 1
+    return spec, lines
+
+
+def _table_size(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ConfigError(f"{where}: table size must be an integer >= 2, got {value!r}")
+    return value
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                              for v in value):
+        raise ConfigError(f"{where}: must be a list of column names, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ConfigError(f"{where}: must be a column name or text, got {value!r}")
+    return str(value)
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, got {value!r}")
+    return value
+
+
+def duplicate_names(names: list[str]) -> str | None:
+    """'column 'x' appears twice (columns 2 and 5)' for the first repeated name, else None."""
+    first: dict[str, int] = {}
+    for i, n in enumerate(names, start=1):
+        if n in first:
+            return f"column {n!r} appears twice (columns {first[n]} and {i})"
+        first[n] = i
+    return None
 
 
 def make_plan(fmt: str, *, data_path: Path, schema_path: Path | None = None, profile: Path | None = None,

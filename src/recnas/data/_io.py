@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
 from recnas.errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def check_input(path: str | os.PathLike[str]) -> Path:
@@ -46,17 +48,43 @@ class HashingReader:
         self.bytes_read = 0
         self.last_byte = b""
         self.closed = False
+        self.lines = 0  # complete lines handed out so far (names the last good line of a damaged gzip)
+        self.error: DataError | None = None  # a damaged gzip stream, raised by the caller after reading
 
     def read(self, n: int = -1) -> bytes:
-        """Read up to n decompressed bytes."""
+        """Read up to n decompressed bytes (a leading UTF-8 byte-order mark is dropped)."""
+        first = not self.last_byte and self.lines == 0
         if self._gz:
-            data = self._src.read(n)
+            data = self._read_gz(n)
         else:
             data = self._raw.read(n)
             self._account(data)
+        if first and data.startswith(UTF8_BOM):
+            data = data[len(UTF8_BOM):]
         if data:
             self.last_byte = data[-1:]
+            self.lines += data.count(b"\n")
         return data
+
+    def _read_gz(self, n: int) -> bytes:
+        """Decompress up to n bytes in 64 KiB steps, so that the lines before a damaged or truncated part
+        are still delivered. A damaged stream reads as its end here and is kept in `error`: an exception
+        raised inside Arrow's read-ahead can abort the interpreter at exit, so the caller raises it."""
+        parts: list[bytes] = []
+        got = 0
+        while self.error is None and (n < 0 or got < n):
+            try:
+                b = self._src.read(1 << 16 if n < 0 else min(1 << 16, n - got))
+            except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+                good = self.lines + sum(p.count(b"\n") for p in parts)
+                self.error = DataError(f"{self.path}: the gzip stream ends early or is damaged after line "
+                                       f"{good} (the last complete line read): {e}; no cache was written")
+                break
+            if not b:
+                break
+            parts.append(b)
+            got += len(b)
+        return b"".join(parts)
 
     def _account(self, data: bytes) -> None:
         self.sha256.update(data)

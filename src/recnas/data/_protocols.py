@@ -47,12 +47,14 @@ def _count_congruent(lo: int, hi: int, i: int, m: int) -> int:
 
 def assign_splits(labels: np.ndarray, *, protocol: str,
                   ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), shuffle: bool = True,
-                  seed: int = NASREC_SEED, reference_offbyone: bool = False) -> np.ndarray:
+                  seed: int = NASREC_SEED, reference_offbyone: bool = False,
+                  sizes: tuple[int, int, int] | None = None) -> np.ndarray:
     """Split id per row (0 train, 1 val, 2 test, -1 dropped); rows keep file order within a split.
 
     nasrec/vocab: folds 0-7 train, 8 val, 9 test. `reference_offbyone` reproduces the reference's
     Criteo/KDD scripts: row r takes the split of row r-1 and row 0 is dropped (data.md §2.1).
-    ratio: `ratios` of the rows, drawn at random with `seed` or, without `shuffle`, in file order.
+    ratio: `sizes` rows (else `ratios` of the rows, see ratio_sizes), drawn at random with `seed` or,
+    without `shuffle`, in file order.
     """
     n = len(labels)
     if protocol in ("nasrec", "vocab"):
@@ -63,17 +65,43 @@ def assign_splits(labels: np.ndarray, *, protocol: str,
         return split
     if protocol != "ratio":
         raise ConfigError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
-    r = np.asarray(ratios, dtype=np.float64)
-    if r.shape != (3,) or (r < 0).any() or abs(r.sum() - 1) > 1e-6:
-        raise ConfigError(f"ratios must be three non-negative numbers summing to 1, got {ratios}")
-    n_train = int(round(r[0] * n))
-    n_val = int(round(r[1] * n))
+    n_train, n_val, _ = sizes if sizes is not None else ratio_sizes(n, ratios)[0]
     order = np.full(n, 2, dtype=np.int8)
     order[:n_train] = 0
     order[n_train:n_train + n_val] = 1
     if shuffle:
         np.random.default_rng(seed).shuffle(order)  # a random split with exact sizes
     return order
+
+
+def ratio_sizes(n: int, ratios: tuple[float, float, float],
+                rows: tuple[int, int, int] | None = None) -> tuple[tuple[int, int, int], str | None]:
+    """(train, val, test) row counts for `n` rows, and a notice when fractions had to be rounded.
+
+    `rows` gives exact counts instead; one of them may be -1, meaning the rows left over."""
+    if rows is not None:
+        r = [int(x) for x in rows]
+        if len(r) != 3 or any(x < -1 for x in r) or r.count(-1) > 1:
+            raise ConfigError(f"split rows must be three counts >= 0 (one may be -1 = the rest), got {rows}")
+        if -1 in r:
+            r[r.index(-1)] = n - sum(x for x in r if x != -1)
+        if min(r) < 0 or sum(r) != n:
+            raise ConfigError(f"split rows {tuple(rows)} do not add up to the {n} rows kept; give counts "
+                              "that sum to it, or -1 for one split to take the rest")
+        return (r[0], r[1], r[2]), None
+    f = np.asarray(ratios, dtype=np.float64)
+    if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
+        raise ConfigError(f"ratios must be three non-negative numbers summing to 1, got {ratios}")
+    n_train = int(round(f[0] * n))
+    n_val = min(int(round(f[1] * n)), n - n_train)
+    sizes = (n_train, n_val, n - n_train - n_val)
+    exact = f * n
+    if np.abs(exact - np.array(sizes)).max() > 1e-6:
+        want = "/".join(f"{x:.6g}" for x in exact)
+        return sizes, (f"ratios {'/'.join(f'{x:g}' for x in f)} of {n} rows are {want} rows, not whole "
+                       f"numbers; rounded to {sizes[0]}/{sizes[1]}/{sizes[2]} (give exact counts with "
+                       "--split-rows)")
+    return sizes, None
 
 
 def hash_rows(cats: np.ndarray, table_sizes: np.ndarray) -> np.ndarray:

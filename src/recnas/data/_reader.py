@@ -24,6 +24,7 @@ from recnas._threads import consume
 from recnas.data import _textcol as tc
 from recnas.data._bad import BadRows
 from recnas.data._formats import FormatPlan
+from recnas.data._formats import duplicate_names
 from recnas.data._io import HashingReader
 from recnas.data._io import check_input
 from recnas.data._io import is_gzip
@@ -33,11 +34,12 @@ from recnas.errors import DataError
 @dataclass
 class RawChunk:
     """Kept rows of one block: label int8 [n], dense raw float64 [n, D] (NaN = missing),
-    categorical raw ids int64 [n, F] (-1 = missing)."""
+    categorical raw ids int64 [n, F] (-1 = missing), and the split ids read from a split column."""
 
     label: np.ndarray
     dense: np.ndarray
     cats: np.ndarray
+    split: np.ndarray | None = None  # int8 split id per row when the file has a split column
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -71,8 +73,13 @@ def _prefetch(it: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 def read_header(path: Path, delimiter: str) -> list[str]:
     """The first line of a (possibly gzip) text file split on `delimiter`."""
     opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rb") as f:
-        line = f.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+    try:
+        with opener(path, "rb") as f:
+            raw = f.readline()
+    except (EOFError, OSError) as e:
+        raise DataError(f"{path}: line 1: cannot read the header: {e}") from None
+    # utf-8-sig: a byte-order mark (spreadsheet exports) is not part of the first column's name
+    line = raw.decode("utf-8-sig", errors="replace").rstrip("\r\n")
     return [c.strip().strip('"') for c in line.split(delimiter)]
 
 
@@ -106,6 +113,9 @@ class RawReader:
     def _iter_csv(self) -> Iterator[RawChunk]:
         plan = self.plan
         names = list(plan.columns) if plan.columns else read_header(self.path, plan.delimiter)
+        dup = duplicate_names(names)
+        if dup:
+            raise DataError(f"{self.path}: line 1: {dup} in the header; rename one of them")
         missing = [c for c in plan.needed if c not in names]
         if missing:
             raise DataError(f"{self.path}: line 1: missing columns {missing}; header has {names}")
@@ -157,6 +167,8 @@ class RawReader:
             raise DataError(f"{self.path}: cannot parse: {e}") from None
         finally:
             src.close()
+        if src.error is not None:
+            raise src.error
         while done_invalid < len(invalid):
             inv_lines.append(invalid[done_invalid][0])  # Arrow counts the header line too
             done_invalid += 1
@@ -187,6 +199,9 @@ class RawReader:
             pf = pq.ParquetFile(self.path)
         except (pa.ArrowInvalid, OSError) as e:
             raise DataError(f"{self.path}: not a readable Parquet file: {e}") from None
+        dup = duplicate_names(list(pf.schema_arrow.names))
+        if dup:
+            raise DataError(f"{self.path}: {dup} in the Parquet schema; rename one of them")
         missing = [c for c in self.plan.needed if c not in pf.schema_arrow.names]
         if missing:
             raise DataError(f"{self.path}: missing columns {missing}; file has {pf.schema_arrow.names}")
@@ -213,29 +228,38 @@ class ChunkConverter:
         """Parse, validate and filter one batch; `extra` are other bad-row events to report in line order."""
         plan, n = self.plan, batch.num_rows
         col = batch.column
+        utf8 = np.stack([tc.invalid_utf8(col(c)) for c in plan.needed], 1)
         if plan.label_kind == "01":
             label, bad_label = tc.parse_label01(col(plan.label))
         else:
             label, bad_label = tc.parse_count_positive(col(plan.label))
         dense = np.empty((n, len(plan.dense_names)), dtype=np.float64)
         bad_dense = np.zeros((n, len(plan.dense_names)), dtype=bool)
+        nan_given = np.zeros((n, len(plan.dense)), dtype=bool)
         for j, name in enumerate(plan.dense):
             dense[:, j], bad_dense[:, j] = tc.parse_float(col(name))
+            nan_given[:, j] = np.isnan(dense[:, j]) & ~bad_dense[:, j] & tc.nonempty(col(name))
         dense[:, len(plan.dense):] = -1.0  # Avazu's constant pseudo-dense value (data.md §2.2)
         cats = np.empty((n, len(plan.sparse)), dtype=np.int64)
         bad_cat = np.zeros((n, len(plan.sparse)), dtype=bool)
         for j, s in enumerate(plan.sparse):
             cats[:, j], bad_cat[:, j] = self._parse_sparse(s, batch, cats, j)
+        split, bad_split = (parse_split(col(plan.split_column)) if plan.split_column is not None
+                            else (None, np.zeros(n, dtype=bool)))
         blank = _blank_rows(batch, plan)
         bad_label &= ~blank
-        reasons = [("blank_line", blank[:, None], ("",)), ("bad_label", bad_label[:, None], (plan.label,)),
+        reasons = [("blank_line", blank[:, None], ("",)), ("invalid_utf8", utf8, plan.needed),
+                   ("bad_label", bad_label[:, None], (plan.label,)),
                    ("bad_dense", bad_dense, plan.dense_names),
-                   ("bad_categorical", bad_cat, tuple(s.source for s in plan.sparse))]
+                   ("bad_categorical", bad_cat, tuple(s.source for s in plan.sparse)),
+                   ("bad_split", bad_split[:, None], (plan.split_column or "",))]
         rejected = self._account(batch, reasons, line_of, extra or [])
+        # a literal NaN is kept as a missing value (like an empty field) and counted, never silent
+        self.bad.note("dense_nan_as_missing", int(nan_given[~rejected].sum()))
         if not rejected.any():
-            return RawChunk(label, dense, cats)
+            return RawChunk(label, dense, cats, split)
         keep = ~rejected
-        return RawChunk(label[keep], dense[keep], cats[keep])
+        return RawChunk(label[keep], dense[keep], cats[keep], None if split is None else split[keep])
 
     def _parse_sparse(self, s: Any, batch: pa.RecordBatch, cats: np.ndarray,
                       j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -267,7 +291,7 @@ class ChunkConverter:
                 continue
             for k, r in enumerate(np.flatnonzero(rows)[:5]):
                 f = int(np.argmax(mask2d[r]))
-                what = _describe(reason, fields[f], batch, r)
+                what = _describe(reason, fields[f], batch, r, self.plan)
                 events.append((line_of(int(r)), reason, what, cnt - 4 if k == 4 else 1))
             rejected |= rows
         for line, reason, what, n in sorted(events):
@@ -275,16 +299,39 @@ class ChunkConverter:
         return rejected
 
 
-def _describe(reason: str, field: str, batch: pa.RecordBatch, r: int) -> str:
+def _describe(reason: str, field: str, batch: pa.RecordBatch, r: int, plan: FormatPlan) -> str:
     if reason == "blank_line":
         return "blank line"
     try:
-        value = batch.column(field)[r].as_py()
+        value = _raw_text(batch.column(field), r)
     except KeyError:
         value = None
-    why = {"bad_label": "label must be 0 or 1 (KDD: a click count)", "bad_dense": "not a number",
-           "bad_categorical": "not a valid id"}[reason]
+    why = {"bad_label": plan.label_rule, "bad_dense": "not a number",
+           "bad_categorical": "not a valid id", "invalid_utf8": "not valid UTF-8 text",
+           "bad_split": f"split must be one of {', '.join(SPLIT_NAMES)}"}[reason]
     return f"field {field}: {why}, got {str(value)[:40]!r}"
+
+
+def _raw_text(col: pa.Array, r: int) -> Any:
+    """Entry r as Python text, undecodable bytes shown as escapes (never raises on bad UTF-8)."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        buf = col.cast(pa.large_binary() if pa.types.is_large_string(col.type) else pa.binary())[r].as_py()
+        return None if buf is None else buf.decode("utf-8", errors="backslashreplace")
+    return col[r].as_py()
+
+
+SPLIT_NAMES = ("train", "val", "test")
+_SPLIT_IDS = {"train": 0, "val": 1, "valid": 1, "validation": 1, "test": 2}
+
+
+def parse_split(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Split column -> (int8 ids 0 train / 1 val / 2 test, invalid mask); case and spaces ignored."""
+    names = pc.ascii_lower(pc.ascii_trim_whitespace(tc.as_string_array(col)))  # byte-wise: bad UTF-8 is safe
+    keys = list(_SPLIT_IDS)
+    idx = pc.index_in(names, value_set=pa.array(keys))
+    pos = np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    ids = np.array([_SPLIT_IDS[k] for k in keys] + [-1], dtype=np.int8)[pos]
+    return ids, pos < 0
 
 
 def _blank_rows(batch: pa.RecordBatch, plan: FormatPlan) -> np.ndarray:

@@ -190,3 +190,33 @@ def parse_count_positive(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     vals, bad = parse_float(col)
     bad |= np.isnan(vals) | (vals < 0) | (vals != np.floor(np.nan_to_num(vals)))
     return (np.nan_to_num(vals) > 0).astype(np.int8), bad
+
+
+def invalid_utf8(col: pa.Array) -> np.ndarray:
+    """Mask of string entries that are not valid UTF-8 (the CSV reader is told not to check them).
+
+    Only entries holding a byte >= 0x80 can be invalid, so plain-ASCII columns cost one vector test."""
+    n = len(col)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return np.zeros(n, dtype=bool)
+    col = as_string_array(col)
+    starts, lens, data = lengths_and_bytes(col)
+    bad = np.zeros(n, dtype=bool)
+    high = data >= 0x80
+    if not high.any():
+        return bad
+    csum = np.concatenate([[0], np.cumsum(high, dtype=np.int64)])
+    for r in np.flatnonzero(csum[starts + lens] - csum[starts] > 0):
+        try:
+            data[starts[r]:starts[r] + lens[r]].tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            bad[r] = True
+    return bad
+
+
+def nonempty(col: pa.Array) -> np.ndarray:
+    """Mask of entries that hold a value (not null, not the empty string)."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        _, lens, _ = lengths_and_bytes(as_string_array(col))
+        return lens > 0
+    return ~np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), dtype=bool)
