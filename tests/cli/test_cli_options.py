@@ -36,9 +36,27 @@ def test_compare_no_progress_and_report_rerendered(
         table.write_text("## Baselines\n\n| model | test log loss |\n| dlrm | 0.45 |\n")
         return {"table": str(table)}
 
-    monkeypatch.setattr(baselines, "compare_run", fake_compare)
+    import recnas.train as train
+
+    for module in (baselines, train):  # wherever the command takes compare_run from
+        monkeypatch.setattr(module, "compare_run", fake_compare, raising=False)
     assert main(["compare", str(run), "--models", "dlrm", "--no-progress"]) == 0
     assert calls[0]["progress"] is False
     out = capsys.readouterr().out
     assert out.strip().endswith(f"report: {run / 'report.md'}")
     assert "| dlrm | 0.45 |" in (run / "report.md").read_text()  # the report shows the table
+
+
+def test_a_full_disk_anywhere_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import errno
+
+    from recnas.cli import compare as compare_cli
+
+    def full(args: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/report.md")
+
+    monkeypatch.setattr(compare_cli, "run", full)
+    assert main(["compare", "/runs/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("recnas compare: error: No space left on device (/runs/x/report.md)")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

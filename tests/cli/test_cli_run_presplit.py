@@ -46,3 +46,23 @@ def test_run_config_with_pre_split_files_keeps_the_split(tmp_path: Path, capsys)
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["data"]["files"]["val"] == str(tmp_path / "raw" / "val.txt")
     assert "# notice: data.protocol 'ratio'" in (out / "config.yaml").read_text()
+
+
+def test_a_dataset_without_a_recipe_gets_a_recorded_notice(tmp_path: Path, capsys) -> None:
+    rng = random.Random(0)
+    for split, n in (("train", 200), ("val", 40), ("test", 40)):
+        rows = [f"{rng.randint(0, 1)},{rng.random():.3f},c{rng.randint(0, 9)}" for _ in range(n)]
+        (tmp_path / f"{split}.csv").write_text("click,price,city\n" + "\n".join(rows) + "\n")
+    (tmp_path / "shop.yaml").write_text("label: click\ndense: [price]\ncategorical: [city]\n")
+    conf = tmp_path / "run.yaml"
+    conf.write_text(
+        "data:\n  source: prepare\n  format: table\n  schema: shop.yaml\n  protocol: vocab\n"
+        "  files: {train: train.csv, val: val.csv, test: test.csv}\n"
+        "supernet: {batch: 64, warmup: 0}\nfinal: {lr: 0.05}\n"
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(conf), "--out", str(out), "--stop-after", "data", "--no-progress"]) == 0
+    note = ("dataset 'shop' has no recipe of its own: final.batch follow Criteo's defaults")
+    assert f"notice: {note}" in capsys.readouterr().err
+    state = json.loads((out / "state.json").read_text())
+    assert any(note in n for n in state["stages"]["data"]["summary"]["notices"])
