@@ -722,8 +722,11 @@ def flatten(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def config_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """'key: old -> new' for every result-relevant key that differs (RESUME_FREE keys ignored)."""
-    a, b = flatten(old), flatten(new)
+    """'key: old -> new' for every result-relevant key that differs (RESUME_FREE keys ignored).
+
+    A key missing from `old` (a config saved before the key existed) counts as its default."""
+    defaults = flatten(to_dict(RunConfig()))
+    a, b = {**defaults, **flatten(old)}, flatten(new)
     changes = []
     for key in sorted(set(a) | set(b)):
         if key in RESUME_FREE or a.get(key) == b.get(key):

@@ -214,3 +214,14 @@ def test_a_run_prints_and_records_notices_and_refuses_a_missing_gpu(tmp_path: Pa
             load_config(None, ["device=cuda:7"]), out=tmp_path / "r2", stages=stages, report=False
         )
     assert ran == ["data"]
+
+
+def test_a_saved_config_without_newer_keys_still_resumes() -> None:
+    from recnas.config import config_changes, to_dict
+
+    new = to_dict(load_config(None, ["seed=3"]))
+    old = {k: v for k, v in new.items() if k != "relative_to"}
+    old["data"] = {k: v for k, v in new["data"].items() if k not in ("files", "ratios")}
+    assert config_changes(old, new) == []
+    old["data"]["cap"] = 7
+    assert config_changes(old, new) == ["data.cap: 7 -> 500000"]
