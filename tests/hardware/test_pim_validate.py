@@ -16,7 +16,7 @@ def _by_name(checks: list[val.Check]) -> dict[str, val.Check]:
 
 def test_every_check_passes_or_is_declared_not_reproduced() -> None:
     checks = val.run_checks()
-    assert {c.id for c in checks} == {"V1", "V2", "V3", "V4", "V5", "V6", "V7"}
+    assert {c.id for c in checks} == {"V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8"}
     assert [c for c in checks if c.status == "FAIL"] == []
     assert {c.status for c in checks if c.id == "V4"} == {"NOT_REPRODUCED"}
 
@@ -77,3 +77,12 @@ def test_cli_validate_prints_checks_and_fails_on_a_broken_table(capsys, monkeypa
     monkeypatch.setitem(comp.ISAAC_IMA, "adc (8 x 8-bit, 1.28 GS/s)", (20.0, 0.0096))
     assert main(["pim", "validate"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_independent_and_high_resolution_rows() -> None:
+    checks = {(c.id, c.name): c for c in val.run_checks()}
+    kull = checks[("V8", "8-bit ADC pJ/conversion: measured SAR ADC vs model")]
+    assert kull.published == pytest.approx(3.1 / 1.2) and kull.status == "PASS"
+    ratios = [checks[("V5", f"ADC {b}-bit: Murmann / ISAAC-scaled energy")].model for b in (9, 10)]
+    assert ratios[0] > 2.5 and ratios[1] > ratios[0]  # the curves diverge beyond 8 bits
+    assert not [c for c in checks.values() if c.status == "FAIL"]

@@ -210,6 +210,18 @@ ISAAC_CHIP_EXTRA: dict[str, tuple[float, float]] = {"hyper_transport": (10400.0,
 ISAAC_SHAPE = {"xbars_per_ima": 8, "imas_per_tile": 12, "tiles": 168}
 ISAAC_SOURCE = _ISAAC
 
+# Independent measured component for V8: the 8-bit SAR ADC ISAAC's ADC figure was adapted from.
+KULL_ADC = {
+    "power_mw": Entry(3.1, "mW at 1.2 GS/s, 8 bits, 32 nm SOI (measured)", "Kull et al., JSSC 2013"),
+    "rate_gs": Entry(1.2, "GS/s", "Kull et al., JSSC 2013"),
+}
+# NeuroSim V1.3 RRAM defaults (pim.md section 4) for V8: read energy of one ON cell per 10 ns pulse.
+NEUROSIM_CELL = {
+    "v_read": Entry(0.5, "V read", "DNN+NeuroSim V1.3 defaults"),
+    "r_on": Entry(6000.0, "ohm", "DNN+NeuroSim V1.3 defaults"),
+    "t_read_ns": Entry(10.0, "ns read pulse", "DNN+NeuroSim V1.3 defaults"),
+}
+
 # PUMA (ASPLOS 2019; puma-simulator constants) for V4: only the constants pim.md quotes.
 PUMA: dict[str, Entry] = {
     "xbar_power_mw": Entry(0.3, "mW", "puma-simulator constants"),

@@ -193,7 +193,7 @@ def count(arch: Architecture, schema: FeatureSchema, *, include_dead: bool = Fal
             _dense_op(t, op, sh, ln, e)
         for op in g.sparse_ops if need_s else ():
             _sparse_op(t, op, sh, ln, e)
-        if ny and g.fm and sh.dense_width != e:  # W_f and its LN are omitted together at d = 16
+        if ny and g.fm:  # W_f and its LN exist at every width, d = 16 included (nn/ops/fm.py)
             t.proj(e, sh.dense_width, bias=not ln, ln=ln)
         if nys and g.d2s and sh.dense_width != D2S_ITEMS * e:
             t.proj(sh.dense_width, D2S_ITEMS * e, bias=not ln, ln=ln)

@@ -170,8 +170,7 @@ def map_block(
     if ny and g.fm:  # (sum S)^2 - sum S^2: element-wise squares, always digital
         merge.interaction("fm", macs=(s + 1) * e, operands=s * e)
         merge.elementwise("fm.adds", simple=2 * s * e + sh.dense_width)
-        if sh.dense_width != e:
-            merge.linear("fm.proj", e, sh.dense_width)
+        merge.linear("fm.proj", e, sh.dense_width)  # W_f exists at every width (nn/ops/fm.py)
     if nys and g.d2s and sh.dense_width != D2S_ITEMS * e:
         d2s = _Chain("merge", genes.sparse, genes.mapping, ln)
         d2s.linear("d2s", sh.dense_width, D2S_ITEMS * e)
