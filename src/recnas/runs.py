@@ -104,10 +104,11 @@ def new_temp_dir(out: str | os.PathLike[str], kind: str) -> Path:
     return tmp
 
 
-def replace_owned_dir(new: str | os.PathLike[str], out: str | os.PathLike[str], kind: str) -> None:
+def replace_owned_dir(new: str | os.PathLike[str], out: str | os.PathLike[str], kind: str,
+                      what: str = "directory") -> None:
     """Atomically put directory `new` at `out`; an existing `out` must be owned (or empty) and is deleted."""
     new, out = Path(new), Path(os.path.abspath(out))
-    check_replaceable(out, "--out")
+    check_replaceable(out, what)
     if not (new / OWNER_MARKER).is_file():
         mark_owned(new, kind)
     old = None

@@ -133,7 +133,7 @@ def prepare_dataset(input: str | os.PathLike[str] | None, out: str | os.PathLike
     if files is not None:
         if opts.split_column is not None:
             raise ConfigError("give either --train/--val/--test files or a split column, not both")
-        notices.append(opts.presplit_notice("the --train/--val/--test files"))
+        notices.append(opts.presplit_notice("the pre-split files (train, val, test)"))
     elif opts.split_column is not None:
         notices.append(opts.presplit_notice(f"the split column {opts.split_column!r}"))
     prof = check_input(profile) if profile is not None else None
@@ -153,7 +153,7 @@ def prepare_dataset(input: str | os.PathLike[str] | None, out: str | os.PathLike
         except (DataError, ConfigError, KeyError, TypeError, ValueError) as e:
             notices.append(f"rebuilt the damaged or unreadable cache found at {out}: {e}")
     _adopt_legacy_cache(out)
-    check_replaceable(out, "--out")  # before the work, not only at the final swap
+    check_replaceable(out, "cache directory")  # before the work, not only at the final swap
     tmp = new_temp_dir(out, "data-cache")
     try:
         sources = []
@@ -259,7 +259,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
     """Atomically replace `out` by `tmp`; an existing `out` must be a cache recnas wrote (else a
     one-line error and nothing is touched)."""
     _adopt_legacy_cache(Path(os.path.abspath(out)))
-    replace_owned_dir(tmp, out, "data-cache")
+    replace_owned_dir(tmp, out, "data-cache", "cache directory")
 
 
 class _TempRows:
