@@ -597,6 +597,11 @@ def _prepare(c: RunConfig) -> bool:
     return c.data.source == "prepare"
 
 
+def _prepare_with(key: str, value: str) -> Callable[[RunConfig], bool]:
+    """Used when the data is prepared from raw files and data.<key> is `value`."""
+    return lambda c: _prepare(c) and getattr(c.data, key) == value
+
+
 # key -> (is it used by this config?, why not); a key set but unused gets a notice
 _USED: dict[str, tuple[Callable[[RunConfig], bool], str]] = {
     "data.protocol": (
@@ -607,25 +612,11 @@ _USED: dict[str, tuple[Callable[[RunConfig], bool], str]] = {
     "data.cache_dir": (
         lambda c: c.data.source != "cache", "data.source 'cache' reads the cache in data.input"
     ),
-    "data.profile": (
-        lambda c: _prepare(c) and c.data.format == "kdd",
-        "only data.source 'prepare' with format 'kdd' joins a profile",
-    ),
-    "data.schema": (
-        lambda c: _prepare(c) and c.data.format == "table",
-        "only data.source 'prepare' with format 'table' reads a schema",
-    ),
-    "data.ratios": (
-        lambda c: _prepare(c) and c.data.protocol == "ratio",
-        "only protocol 'ratio' with data.source 'prepare' splits by fractions",
-    ),
-    "data.min_count": (
-        lambda c: _prepare(c) and c.data.protocol == "vocab",
-        "only protocol 'vocab' with data.source 'prepare' builds a vocabulary",
-    ),
-    "data.keep_id": (
-        lambda c: _prepare(c) and c.data.format == "avazu", "only Avazu data has these columns"
-    ),
+    "data.profile": (_prepare_with("format", "kdd"), "only prepared KDD data joins a profile"),
+    "data.schema": (_prepare_with("format", "table"), "only prepared tables read a schema"),
+    "data.ratios": (_prepare_with("protocol", "ratio"), "only protocol 'ratio' splits by fractions"),
+    "data.min_count": (_prepare_with("protocol", "vocab"), "only protocol 'vocab' has a vocabulary"),
+    "data.keep_id": (_prepare_with("format", "avazu"), "only prepared Avazu data has these columns"),
     "data.files": (_prepare, "only data.source 'prepare' reads raw files"),
     "data.synth_rows": (lambda c: c.data.source == "synth", "data.source is not 'synth'"),
     "search.population": (lambda c: c.search.algo == "evolution", "search.algo is 'random'"),
