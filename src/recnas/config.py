@@ -216,10 +216,13 @@ class CoDesignConfig:
     sample: int = _opt(16, min=1)
     generations: int = _opt(24, min=0)
     children: int = _opt(8, min=1)
-    mp_steps: int | None = _opt(None, min=1, help="mixed-precision supernet steps (null = 1/4)")
+    mp_steps: int | None = _opt(None, min=1, help="mixed-precision supernet steps (null = 1/2)")
     beta: float = _opt(
         1.0, min=0.0, finite=False, help="budget mode: penalty per unit of relative excess (.inf: reject)"
     )
+    chip_factor: float = _opt(2.0, min=1.0, help="iso-area chip as a multiple of the reference's area")
+    retrain_seeds: int = _opt(3, min=0, help="standalone retraining seeds of pick and reference (0: skip)")
+    retrain_epochs: int = _opt(1, min=1, help="epochs of each standalone retraining")
     seed: int = _opt(0, min=0)
 
 

@@ -15,6 +15,8 @@ from recnas.nn._block import ChoiceBlock
 from recnas.nn._block import make_plan
 from recnas.nn._block import run_blocks
 from recnas.nn.embedding import Embeddings
+from recnas.nn.quant import BitsMap
+from recnas.nn.quant import check_bits
 from recnas.nn.ops._common import BlockInputs
 from recnas.nn.ops._common import OpDims
 from recnas.nn.supernet import Supernet
@@ -25,9 +27,11 @@ class NASRecNet(nn.Module):
     """A fixed architecture with exact-size weights: forward(dense, sparse) -> logits [B]."""
 
     def __init__(self, arch: Architecture, schema: FeatureSchema, *, layernorm: bool,
-                 sparse_grad: bool = True) -> None:
+                 sparse_grad: bool = True, bits: BitsMap | None = None) -> None:
         super().__init__()
         arch.validate(single_op=False, max_inputs=arch.num_blocks)
+        check_bits(bits, arch.num_blocks)
+        self.bits = bits  # per-block (w_bits, a_bits) fake quantisation, as in Supernet.forward
         self.arch, self.schema, self.layernorm = arch, schema, bool(layernorm)
         self.plans = make_plan(arch, slots=None)
         self.embedding = Embeddings(schema, sparse_grad=sparse_grad)
@@ -51,7 +55,7 @@ class NASRecNet(nn.Module):
 
     def features(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Head input [B, H]."""
-        return run_blocks(self._block_list, self.arch, self.plans, dense, self.embedding(sparse), None)
+        return run_blocks(self._block_list, self.arch, self.plans, dense, self.embedding(sparse), self.bits)
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
@@ -59,10 +63,11 @@ class NASRecNet(nn.Module):
 
 
 def build_model(arch: Architecture, schema: FeatureSchema, *, layernorm: bool | None = None,
-                sparse_grad: bool = True) -> NASRecNet:
-    """Standalone model of `arch` (LayerNorm from `arch.layernorm` unless given)."""
+                sparse_grad: bool = True, bits: BitsMap | None = None) -> NASRecNet:
+    """Standalone model of `arch` (LayerNorm from `arch.layernorm` unless given), optionally
+    fake-quantised per block at `bits` (the PIM co-design's retraining at the charged bits)."""
     ln = arch.layernorm if layernorm is None else layernorm
-    return NASRecNet(arch, schema, layernorm=ln, sparse_grad=sparse_grad)
+    return NASRecNet(arch, schema, layernorm=ln, sparse_grad=sparse_grad, bits=bits)
 
 
 @torch.no_grad()

@@ -36,6 +36,9 @@ def stage_codesign(ctx: Context) -> dict[str, Any]:
         progress=ctx.progress,
         beta=c.beta,
         mp_steps=c.mp_steps,
+        chip_factor=c.chip_factor,
+        retrain_seeds=c.retrain_seeds,
+        retrain_epochs=c.retrain_epochs,
     )
     return _scalars(out)
 

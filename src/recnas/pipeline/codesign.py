@@ -146,6 +146,74 @@ def paired_check(ref_losses: Any, pick_losses: Any) -> dict[str, float]:
     }
 
 
+def retrain_check(
+    rd: RunDir,
+    cache: Any,
+    schema: Any,
+    cands: dict[str, Any],
+    *,
+    seeds: int,
+    epochs: int,
+    device: str,
+    progress: bool,
+) -> dict[str, Any]:
+    """Train each candidate standalone at its bits, `seeds` seeds, under one protocol (NASRec's
+    Adagrad at the final-retraining lr), and compare validation log losses (pick - reference)."""
+    import statistics
+
+    import torch
+
+    from recnas.nn import build_model
+    from recnas.train import Protocol
+    from recnas.train import Recipe
+    from recnas.train import fit
+    from recnas.train import final_settings
+
+    out: dict[str, Any] = {"seeds": seeds, "epochs": epochs}
+    for name, cand in cands.items():
+        try:
+            lr, batch = final_settings(cand.arch, schema)
+        except KeyError:  # a schema outside the spec's table (e.g. synthetic): Criteo's settings
+            lr, batch = 0.16, 256
+        recipe = Recipe("adagrad", lr, warmup=0.1, clip=5.0, source="NASRec final retraining")
+        losses = []
+        for s in range(seeds):
+            torch.manual_seed(s)
+            model = build_model(cand.arch, schema, bits=cand.genes.supernet_bits())
+            m = fit(
+                model,
+                cache,
+                recipe=recipe,
+                protocol=Protocol(max_epochs=epochs, batch_size=batch),
+                out_dir=rd.pim / "retrain" / f"{name}_seed{s}",
+                seed=s,
+                test=False,
+                device=device,
+                progress=progress,
+                desc=f"{name} seed {s}",
+            )
+            losses.append(float(m["val"]["logloss"]))
+        sd = statistics.stdev(losses) if len(losses) > 1 else float("nan")
+        out[name] = {
+            "logloss": losses,
+            "mean": statistics.fmean(losses),
+            "std": sd,
+            "se": sd / math.sqrt(len(losses)),
+        }
+    ref, pick = out["reference"], out["pick"]
+    delta, se = pick["mean"] - ref["mean"], math.hypot(ref["se"], pick["se"])
+    out.update(
+        {
+            "delta": delta,
+            "se": se,
+            "delta_lo": delta - 1.96 * se,
+            "delta_hi": delta + 1.96 * se,
+            "within_2se": delta <= 2 * se,
+        }
+    )
+    return out
+
+
 def codesign_run(
     run_dir: str | Path,
     *,
@@ -164,6 +232,8 @@ def codesign_run(
     val_rows: int | None = None,
     mp_steps: int | None = None,
     chip_factor: float = 2.0,
+    retrain_seeds: int = 3,
+    retrain_epochs: int = 1,
 ) -> dict[str, Any]:
     """Co-search (resumable) over the run's supernet, a paired accuracy check of the pick, then
     `pim_report`; returns the comparison.
@@ -171,6 +241,8 @@ def codesign_run(
     Scoring follows the run's search settings (config.yaml) unless `finetune_steps`/`val_rows`
     are given. The supernet first trains on with random bits for `mp_steps`. The chip every
     candidate and the reference share is `chip_factor` x the reference's own area (iso-area).
+    The pick and the reference are then retrained standalone at their bits with `retrain_seeds`
+    seeds for `retrain_epochs` epochs (0 seeds: skip) and compared on the validation split.
     """
     import torch
 
@@ -275,7 +347,18 @@ def codesign_run(
     comparison = pim_report(rd.root)["comparison"]
     if comparison.get("pick") is not None:
         pick = CoCandidate.from_dict(comparison["pick"]["candidate"])
-        check = paired_check(ref_losses, row_losses(scorer, net, pick))
+        check: dict[str, Any] = paired_check(ref_losses, row_losses(scorer, net, pick))
+        if retrain_seeds > 0:
+            check["retrained"] = retrain_check(
+                rd,
+                cache,
+                net.schema,
+                {"reference": ref, "pick": pick},
+                seeds=retrain_seeds,
+                epochs=retrain_epochs,
+                device=device,
+                progress=progress,
+            )
         atomic_write_json(
             rd.pim / "accuracy.json", {"pick_hash": comparison["pick"]["hash"], **check}
         )
@@ -330,6 +413,13 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         default=2.0,
         help="chip area as a multiple of the reference's own area (iso-area budget, default 2)",
     )
+    p.add_argument(
+        "--retrain-seeds",
+        type=int,
+        default=3,
+        help="standalone retraining seeds of the pick and the reference (0: skip; default 3)",
+    )
+    p.add_argument("--retrain-epochs", type=int, default=1, help="epochs per retraining")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -367,6 +457,8 @@ def run_search_command(args: argparse.Namespace) -> int:
         finetune_steps=args.finetune_steps,
         val_rows=args.val_rows,
         chip_factor=args.chip_factor,
+        retrain_seeds=args.retrain_seeds,
+        retrain_epochs=args.retrain_epochs,
     )
     print(json.dumps(out, indent=2, default=float))
     return 0

@@ -308,11 +308,17 @@ def missed(c: dict[str, Any]) -> list[str]:
         out.append(
             f"log loss +{c['logloss_delta']:.4f} beyond 2 standard errors ({c['logloss_tol']:.4f})"
         )
-    acc = c.get("accuracy")
-    if acc and acc.get("delta_hi") is not None and acc["delta_lo"] > 0:
+    acc = c.get("accuracy") or {}
+    if acc.get("delta_lo") is not None and acc["delta_lo"] > 0:
         out.append(
             f"paired log-loss difference {acc['delta']:+.4f} "
             f"[{acc['delta_lo']:+.4f}, {acc['delta_hi']:+.4f}] excludes 0: the pick is worse"
+        )
+    rt = acc.get("retrained")
+    if rt and not rt["within_2se"]:
+        out.append(
+            f"retrained standalone ({rt['seeds']} seeds): log loss {rt['delta']:+.4f} beyond 2 "
+            f"standard errors ({2 * rt['se']:.4f})"
         )
     return out
 
@@ -438,6 +444,15 @@ def markdown(c: dict[str, Any]) -> str:
                 f"Paired per-row check on {acc['rows']} validation rows: difference "
                 f"{acc['delta']:+.5f}, 95% interval [{acc['delta_lo']:+.5f}, "
                 f"{acc['delta_hi']:+.5f}]."
+            )
+        rt = (acc or {}).get("retrained")
+        if rt:
+            lines.append(
+                f"Retrained standalone at their bits ({rt['seeds']} seeds, {rt['epochs']} epoch(s), "
+                f"full validation split): reference {rt['reference']['mean']:.5f} +- "
+                f"{rt['reference']['std']:.5f}, pick {rt['pick']['mean']:.5f} +- "
+                f"{rt['pick']['std']:.5f}; difference {rt['delta']:+.5f}, 95% interval "
+                f"[{rt['delta_lo']:+.5f}, {rt['delta_hi']:+.5f}]."
             )
         lines += [
             "",
