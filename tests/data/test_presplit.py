@@ -105,6 +105,8 @@ def test_options_that_would_resplit_presplit_data_are_errors(tmp_path):
         prepare_dataset(None, tmp_path / "c", files={"train": files["train"], "test": files["test"]})
     with pytest.raises(ConfigError, match="either one input file or pre-split files"):
         prepare_dataset(files["train"], tmp_path / "c", files=files)
+    with pytest.raises(ConfigError, match="no header, so they cannot carry a split column"):
+        prepare_dataset(files["train"], tmp_path / "c", options=PrepareOptions(split_column="part"))
     assert not (tmp_path / "c").exists()
 
 

@@ -39,6 +39,7 @@ from recnas.data._reader import SafeModeRetry
 from recnas.data.schema import FeatureSchema
 from recnas.errors import ConfigError
 from recnas.errors import DataError
+from recnas.errors import write_failure
 from recnas.runs import atomic_write_json
 from recnas.runs import check_replaceable
 from recnas.runs import is_owned
@@ -169,9 +170,7 @@ def prepare_dataset(input: str | os.PathLike[str] | None, out: str | os.PathLike
         _swap_in(tmp, out)
     except OSError as e:  # disk full, quota, permissions: one line, the old cache stays
         shutil.rmtree(tmp, ignore_errors=True)
-        where = f" ({e.filename})" if e.filename else ""
-        raise DataError(f"{out}: cannot write the cache: {e.strerror or e}{where}; the previous cache, if any, "
-                        "is kept") from None
+        raise DataError(write_failure(e.filename or out, e, "data cache")) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -306,10 +306,17 @@ def _describe(reason: str, field: str, batch: pa.RecordBatch, r: int, plan: Form
         value = _raw_text(batch.column(field), r)
     except KeyError:
         value = None
+    kinds = [sc.kind for sc in plan.sparse if sc.source == field]
+    rule = _ID_RULES.get(kinds[0], "") if kinds else ""
     why = {"bad_label": plan.label_rule, "bad_dense": "not a number",
-           "bad_categorical": "not a valid id", "invalid_utf8": "not valid UTF-8 text",
+           "bad_categorical": f"not a valid id ({plan.name}: {rule})" if rule else "not a valid id",
+           "invalid_utf8": "not valid UTF-8 text",
            "bad_split": f"split must be one of {', '.join(SPLIT_NAMES)}"}[reason]
     return f"field {field}: {why}, got {str(value)[:40]!r}"
+
+
+_ID_RULES = {"hex32": "1-8 hex digits", "int_mod": "a decimal or hex integer",
+             "hour_of_day": "an hour YYMMDDHH", "weekday": "an hour YYMMDDHH"}
 
 
 def _raw_text(col: pa.Array, r: int) -> Any:
