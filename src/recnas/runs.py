@@ -83,8 +83,9 @@ def check_replaceable(path: str | os.PathLike[str], what: str) -> None:
     if not os.path.lexists(p):
         return
     if p.is_symlink() or not p.is_dir():
-        raise RecnasError(f"{what} {p}: exists and is not a directory; recnas replaces only directories it "
-                          "created, choose another path")
+        kind = "a symbolic link" if p.is_symlink() else "a file"
+        raise RecnasError(f"{what} {p}: exists and is {kind}, not a directory; recnas replaces only "
+                          "directories it created, choose another path")
     if is_owned(p) or not any(os.scandir(p)):
         return
     raise RecnasError(f"{what} {p}: exists and was not created by recnas (no {OWNER_MARKER} marker); "

@@ -52,7 +52,7 @@ def test_out_on_a_foreign_directory_is_refused_and_left_alone(raw, tmp_path):
 def test_out_on_a_file_is_refused_and_the_file_kept(raw, tmp_path):
     f = tmp_path / "results.csv"
     f.write_text("a,b\n")
-    with pytest.raises(RecnasError, match="is not a directory"):
+    with pytest.raises(RecnasError, match="is a file, not a directory"):
         prepare_dataset(raw, f)
     assert f.read_text() == "a,b\n" and sorted(p.name for p in tmp_path.iterdir()) == ["in", "results.csv"]
 

@@ -394,9 +394,13 @@ def _load_profile(path: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if path is None:
         return None
     check_input(path)
-    tab = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=["u", "g", "a"]),
-                        parse_options=pcsv.ParseOptions(delimiter="\t"),
-                        convert_options=pcsv.ConvertOptions(column_types={c: pa.int64() for c in "uga"}))
+    try:
+        tab = pcsv.read_csv(path, read_options=pcsv.ReadOptions(column_names=["u", "g", "a"]),
+                            parse_options=pcsv.ParseOptions(delimiter="\t"),
+                            convert_options=pcsv.ConvertOptions(column_types={c: pa.int64() for c in "uga"}))
+    except (pa.ArrowInvalid, OSError, EOFError) as e:  # the profile is small: it must be clean
+        raise DataError(f"{path}: cannot read the user profile file (UserID, Gender, Age as integers): "
+                        f"{' '.join(str(e).split())}") from None
     u = tab.column("u").to_numpy()
     order = np.argsort(u, kind="stable")
     return u[order], tab.column("g").to_numpy()[order], tab.column("a").to_numpy()[order]
