@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from recnas.errors import ConfigError
+from recnas.errors import ConfigError, RecnasError
 
 
 def _opt(
@@ -83,6 +83,18 @@ def _name(value: Any) -> str | None:
     if NAME_RE.match(value):
         return None
     return f"must be letters, digits, '.', '_' or '-' (it names runs/<name>), got {value!r}"
+
+
+def _baselines(value: Any) -> str | None:
+    """Why a list of baseline names has an unknown one (checked against the registry), or None."""
+    from recnas.nn.baselines import get_baseline  # torch: imported only when the key is set
+
+    for name in value:
+        try:
+            get_baseline(name)
+        except RecnasError as e:
+            return str(e)
+    return None
 
 
 def _files(value: Any) -> str | None:
@@ -231,7 +243,9 @@ class BaselinesConfig:
     """Hand-crafted baselines trained on the run's data (recnas compare); optional stage."""
 
     enabled: bool = _opt(False)
-    models: list[str] | None = _opt(None, help="null = recnas compare's defaults")
+    models: list[str] | None = _opt(
+        None, check=_baselines, help="null = recnas compare's defaults"
+    )
     preset: str = _opt(
         "small", choices=("small", "paper"), help="hyperparameter preset of every model"
     )

@@ -225,3 +225,12 @@ def test_a_saved_config_without_newer_keys_still_resumes() -> None:
     assert config_changes(old, new) == []
     old["data"]["cap"] = 7
     assert config_changes(old, new) == ["data.cap: 7 -> 500000"]
+
+
+def test_an_unknown_baseline_is_caught_at_load() -> None:
+    msg = _error(["baselines.models=[dlrm, dcn_v3]"])
+    assert "'baselines.models' unknown baseline 'dcn_v3'; valid names:" in msg
+    assert load_config(None, ["baselines.models=[DLRM, dcn-v2]"]).baselines.models == [
+        "DLRM",
+        "dcn-v2",
+    ]
