@@ -183,7 +183,7 @@ def test_report_from_a_journal(tmp_path) -> None:
     assert head["energy_beyond_flops"] == pytest.approx(head["energy_ratio"] / head["flops_ratio"])
     # the naive appendix reference writes operands every sample: it is worse than the fair one
     assert out["rows"]["naive_appendix"]["energy_ratio"] > head["energy_ratio"]
-    assert set(out["sensitivity"]) == {"isaac", "murmann"}
+    assert {"isaac", "murmann"} <= set(out["sensitivity"])
     # best_within_tol keeps each candidate's ratios together (no mixing across candidates)
     best = out["best_within_tol"]["best_energy"]
     assert best["energy_beyond_flops"] == pytest.approx(

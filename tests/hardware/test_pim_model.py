@@ -87,6 +87,9 @@ def test_leakage_area_and_embeddings_are_charged() -> None:
     shared = cost(arch, sch, preset("fair"))
     many = cost(arch, sch, preset("fair", cols_per_adc=8))  # 16x the ADCs: faster, leakier
     assert shared.energy["static"] == pytest.approx(shared.static_mw * shared.latency_crit_ns)
+    piped = cost(arch, sch, preset("fair", static_time="interval"))  # a full pipeline
+    assert piped.energy["static"] == pytest.approx(piped.static_mw * piped.stage_ns)
+    assert piped.energy["static"] < shared.energy["static"]
     assert many.static_mw > shared.static_mw and many.area_mm2 > shared.area_mm2
     assert many.latency_crit_ns < shared.latency_crit_ns
     assert shared.area["digital"] > 0 and shared.area["buffer"] > 0

@@ -55,7 +55,10 @@ class PIMConfig:
     embedding: str = "auto"
     embedding_bits: int = 32
     adc_curve: str = "isaac"  # ADC energy curve (components.adc_energy_pj); murmann for sensitivity
-    static: bool = True  # charge leakage (ADC, DAC, buffer, digital unit) x latency
+    static: bool = True  # charge leakage (ADC, DAC, buffer, digital unit) x time
+    # the time leakage is charged for: `latency` (one sample at a time, latency-bound serving) or
+    # `interval` (a full pipeline, 1 / throughput per sample)
+    static_time: str = "latency"
 
     def __post_init__(self) -> None:
         checks = [
@@ -82,6 +85,7 @@ class PIMConfig:
             ),
             (self.w_bits >= 1 and self.a_bits >= 1, "w_bits and a_bits must be >= 1"),
             (self.adc_curve in ADC_CURVES, f"adc_curve must be one of {list(ADC_CURVES)}"),
+            (self.static_time in ("latency", "interval"), "static_time must be latency or interval"),
             (
                 self.tech_nm in TECH_ENERGY,
                 f"tech_nm = {self.tech_nm}; supported nodes {sorted(TECH_ENERGY)}",

@@ -365,7 +365,12 @@ def cost(
     dig_area, dig_leak = digital_unit(cfg, dig_bits)
     buf_area, buf_leak = buffer_unit(cfg)
     static_mw = sum(lc.static_mw for lc in layers) + dig_leak + buf_leak
-    energy["static"] = static_mw * crit if cfg.static else 0.0  # mW x ns = pJ
+    stage = max(
+        max((lc.latency_ns for lc in layers if lc.kind == "xbar"), default=0.0),
+        sum(lc.latency_ns for lc in layers if lc.kind == "digital"),
+    )
+    t_on = crit if cfg.static_time == "latency" else stage
+    energy["static"] = static_mw * t_on if cfg.static else 0.0  # mW x ns = pJ
     emb, place, mb = embedding_cost(schema, cfg)
     energy["embedding"] = emb
     area = {
