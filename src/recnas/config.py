@@ -601,7 +601,7 @@ def _resplit_errors(d: DataConfig) -> list[str]:
     default = DataConfig()
     bad = [
         f"data.{k}={getattr(d, k)!r}"
-        for k in ("ratios", "shuffle", "split_rows", "reference_offbyone")
+        for k in ("ratios", "shuffle", "split_seed", "split_rows", "reference_offbyone")
         if getattr(d, k) != getattr(default, k)
     ]
     if not bad:

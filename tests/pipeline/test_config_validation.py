@@ -154,6 +154,7 @@ def test_resplitting_pre_split_data_is_an_error() -> None:
     assert "data.ratios=[0.5, 0.25, 0.25] would re-split data that came pre-split" in msg
     msg = _error(["data.source=prepare", "data.input=x", "data.split_column=s", "data.shuffle=false"])
     assert "data.shuffle=False would re-split data that came pre-split (data.split_column)" in msg
+    assert "data.split_seed=7 would re-split" in _error(["data.source=prepare", files, "data.split_seed=7"])
     c = load_config(None, ["data.source=prepare", files, "data.protocol=ratio"])
     assert any("keeps the given split of pre-split data" in n for n in c.notices)
 
