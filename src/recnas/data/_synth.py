@@ -2,7 +2,7 @@
 
 The hidden model (also in docs/data.md). Field j draws a category rank
     r_j = floor((V_j + 1) ** (u ** s_j)) - 1,  u ~ U(0, 1)   (Zipf-like: P(rank r) ~ 1/r, skew s_j >= 1)
-or is missing with probability m_j; the raw id is the bijection (r_j * A_j + B_j) mod 2^32.
+or is missing with probability m_j; the raw id is a well-mixed bijection of r_j (murmur3 fmix32).
 Every (field, rank) has a fixed pseudo-random scalar w_j(r), u_j(r) and vector e_j(r) in R^4 (unit
 variance, from a hash of seed, field and rank), shrunk by (1 + r / HEAD) ** -0.5: rare ids behave
 nearly like the average id, so most of the signal sits in ids a model sees often enough to learn
@@ -38,7 +38,7 @@ from recnas.errors import ConfigError
 SYNTH_FORMATS = ("criteo", "avazu", "kdd")
 CHUNK_ROWS = 1 << 16
 DIM = 4
-GENERATOR_VERSION = 2  # part of every synthetic cache's fingerprint: a new hidden model rebuilds caches
+GENERATOR_VERSION = 3  # part of every synthetic cache's fingerprint: a new hidden model rebuilds caches
 COEF = (0.45, 0.8, 0.8, 0.5)  # linear, pair, dense x categorical, triple
 HEAD = 5.0
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -177,12 +177,37 @@ def _dec(v: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     return pc.if_else(pa.array(missing), "", s) if missing is not None and missing.any() else s
 
 
-def _ids(ranks: np.ndarray, salt: int, bits: int = 32) -> np.ndarray:
-    """Bijection rank -> pseudo-random id in [0, 2^bits) (odd multiplier), missing stays -1."""
-    mult = (salt | 1) & ((1 << bits) - 1)
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """murmur3's 32-bit finaliser on uint64 arrays holding 32-bit values: a bijection of [0, 2^32)."""
+    m32 = np.uint64(0xFFFFFFFF)
     with np.errstate(over="ignore"):
-        v = (ranks.astype(np.uint64) * np.uint64(mult) + np.uint64(salt >> 7)) & np.uint64((1 << bits) - 1)
-    return np.where(ranks < 0, -1, v.astype(np.int64) if bits < 64 else v.view(np.int64))
+        h = h ^ (h >> np.uint64(16))
+        h = (h * np.uint64(0x85EBCA6B)) & m32
+        h = h ^ (h >> np.uint64(13))
+        h = (h * np.uint64(0xC2B2AE35)) & m32
+        return h ^ (h >> np.uint64(16))
+
+
+def _ids(ranks: np.ndarray, salt: int, bits: int = 32, table: int | None = None) -> np.ndarray:
+    """Rank -> pseudo-random id in [0, 2^bits) (distinct ranks, distinct ids); missing stays -1.
+
+    `table` (the field's published table size N): ids are chosen with id mod (N - 1) = (rank + 1)
+    mod (N - 1), so the NASRec hashing fmod(id, N - 1) + 1 keeps every rank of a field whose values
+    fit its table apart, as the published sizes count distinct values. Without it the id is a mixed
+    bijection of the rank; mixing matters there too, since an affine map alone sends whole residue
+    classes to one row (e.g. every rank of a 3-value field, when the multiplier is divisible by 3).
+    """
+    r = np.maximum(ranks, 0).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        if bits == 64:
+            v = _splitmix(r + np.uint64(salt & 0xFFFFFFFFFFFFFFFF))
+            return np.where(ranks < 0, -1, v.view(np.int64))
+        h = _fmix32((r + np.uint64(salt & 0xFFFFFFFF)) & np.uint64(0xFFFFFFFF))
+        if table is not None and table >= 3:
+            m = np.uint64(table - 1)
+            span = np.uint64((2**32 - table) // (table - 1))
+            h = (r + np.uint64(1)) % m + m * (h % span)
+    return np.where(ranks < 0, -1, h.astype(np.int64))
 
 
 class SynthSource:
@@ -197,6 +222,7 @@ class SynthSource:
         self.fmt, self.rows, self.seed = fmt, int(rows), int(seed)
         sizes = {"criteo": CRITEO_TABLE_SIZES, "avazu": AVAZU_TABLE_SIZES[1:], "kdd": KDD_TABLE_SIZES[:8]}[fmt]
         vocab = np.array([min(n, table_cap) if table_cap else n for n in sizes], np.int64) - 1
+        self.tables = [int(n) for n in sizes]
         nd = {"criteo": 13, "avazu": 0, "kdd": 3}[fmt]
         self.model = HiddenModel.create(self.seed, np.maximum(vocab, 1), nd)
         rate = positive_rate if positive_rate is not None else {"criteo": 0.23, "avazu": 0.17, "kdd": 0.2}[fmt]
@@ -235,6 +261,10 @@ class SynthSource:
             y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
             yield Draw(rng, start, ranks, x, z, y)
 
+    def raw_ids(self, j: int, ranks: np.ndarray) -> np.ndarray:
+        """Field j's raw 32-bit ids of `ranks` (-1 = missing); see _ids."""
+        return _ids(ranks, self.model._salt(5, j), table=self.tables[j])
+
     def chunks(self) -> Iterator[pa.RecordBatch]:
         """Raw string batches of up to CHUNK_ROWS rows, in the file's column order."""
         for d in self.draws():
@@ -244,7 +274,7 @@ class SynthSource:
                 y: np.ndarray) -> pa.RecordBatch:
         cols = [_dec(y)]
         cols += [_dec(np.nan_to_num(x[:, i]).astype(np.int64), np.isnan(x[:, i])) for i in range(13)]
-        cols += [_hex8(_ids(ranks[:, j], self.model._salt(5, j))) for j in range(26)]
+        cols += [_hex8(self.raw_ids(j, ranks[:, j])) for j in range(26)]
         names = ["label"] + [f"I{i}" for i in range(1, 14)] + [f"C{i}" for i in range(1, 27)]
         return pa.RecordBatch.from_arrays(cols, names)
 
@@ -259,7 +289,7 @@ class SynthSource:
         for j, name in enumerate(AVAZU_FIELDS[2:], start=1):
             r = ranks[:, j]
             if name in _AVAZU_HEX:
-                cols[name] = _hex8(_ids(np.maximum(r, 0), self.model._salt(5, j)))
+                cols[name] = _hex8(self.raw_ids(j, np.maximum(r, 0)))
             else:
                 cols[name] = _dec(np.maximum(r, 0) + (1000 if name in ("C1", "C14") else 0))
         return pa.RecordBatch.from_arrays([cols[c] for c in AVAZU_COLUMNS], list(AVAZU_COLUMNS))

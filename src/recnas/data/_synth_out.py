@@ -26,7 +26,6 @@ from recnas.data._reader import RawChunk
 from recnas.data import _protocols as proto
 from recnas.data._synth import GENERATOR_VERSION
 from recnas.data._synth import SynthSource
-from recnas.data._synth import _ids
 from recnas.errors import RecnasError
 from recnas.runs import atomic_write_json
 
@@ -83,14 +82,13 @@ class _SynthReader:
 
     def __iter__(self) -> Iterator[RawChunk]:
         self.logits, self.labels = [], []
-        m = self.src.model
         for d in self.src.draws():
             self.logits.append(d.z.astype(np.float64))
             self.labels.append(d.y.astype(np.int8))
             base = self.rows_read
             self.rows_read += len(d.y)
             if self.src.fmt == "criteo":
-                cats = np.stack([_ids(d.ranks[:, j], m._salt(5, j)) for j in range(d.ranks.shape[1])], 1)
+                cats = np.stack([self.src.raw_ids(j, d.ranks[:, j]) for j in range(d.ranks.shape[1])], 1)
                 yield RawChunk(d.y.astype(np.int8), d.x, cats)
             else:
                 batch = getattr(self.src, f"_{self.src.fmt}")(d.rng, d.start, d.ranks, d.x, d.y)
