@@ -8,7 +8,6 @@ report section. Torch, the data cache and the search loop are imported lazily.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -364,101 +363,3 @@ def codesign_run(
         )
         comparison = pim_report(rd.root)["comparison"]
     return dict(comparison)
-
-
-def add_search_arguments(p: argparse.ArgumentParser) -> None:
-    """Options of `recnas pim search`."""
-    p.add_argument(
-        "run_dir",
-        type=Path,
-        help="run directory with supernet.pt, data.json, best_architectures.json",
-    )
-    p.add_argument("--mode", choices=("pareto", "budget"), default="pareto")
-    p.add_argument(
-        "--objectives",
-        nargs="+",
-        default=["logloss", "energy", "latency"],
-        help="logloss first, then any of flops energy latency area",
-    )
-    p.add_argument(
-        "--budget",
-        action="append",
-        default=[],
-        metavar="NAME=LIMIT",
-        help="budget mode limit, SI units (energy J/sample, latency s/sample, area mm2, flops)",
-    )
-    p.add_argument(
-        "--beta", type=float, default=1.0, help="penalty per unit relative excess (inf: reject)"
-    )
-    p.add_argument("--population", type=int, default=32)
-    p.add_argument("--sample", type=int, default=16)
-    p.add_argument("--generations", type=int, default=24)
-    p.add_argument("--children", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
-    p.add_argument(
-        "--mp-steps", type=int, help="mixed-precision supernet steps (default: 1/4 of its steps)"
-    )
-    p.add_argument(
-        "--finetune-steps",
-        type=int,
-        help="head fine-tune steps (default: the run's search setting)",
-    )
-    p.add_argument(
-        "--val-rows", type=int, help="val rows per score (default: the run's search setting)"
-    )
-    p.add_argument(
-        "--chip-factor",
-        type=float,
-        default=2.0,
-        help="chip area as a multiple of the reference's own area (iso-area budget, default 2)",
-    )
-    p.add_argument(
-        "--retrain-seeds",
-        type=int,
-        default=3,
-        help="standalone retraining seeds of the pick and the reference (0: skip; default 3)",
-    )
-    p.add_argument("--retrain-epochs", type=int, default=1, help="epochs per retraining")
-    p.add_argument("--no-progress", action="store_true")
-
-
-def parse_budgets(items: list[str]) -> dict[str, float]:
-    """NAME=LIMIT strings to a dict; a one-line error names the bad item."""
-    out = {}
-    for it in items:
-        name, _, val = it.partition("=")
-        try:
-            out[name.strip()] = float(val)
-        except ValueError:
-            raise RecnasError(f"--budget {it!r}: expected NAME=NUMBER, e.g. energy=1e-6") from None
-    return out
-
-
-def run_search_command(args: argparse.Namespace) -> int:
-    """`recnas pim search`: co-search then print the comparison JSON."""
-    budgets = parse_budgets(args.budget)
-    if args.mode == "budget" and not budgets:
-        raise RecnasError("--mode budget needs at least one --budget NAME=LIMIT")
-    out = codesign_run(
-        args.run_dir,
-        mode=args.mode,
-        objectives=args.objectives,
-        budgets=budgets,
-        population=args.population,
-        sample=args.sample,
-        generations=args.generations,
-        children=args.children,
-        seed=args.seed,
-        device=args.device,
-        progress=not args.no_progress,
-        beta=args.beta,
-        mp_steps=args.mp_steps,
-        finetune_steps=args.finetune_steps,
-        val_rows=args.val_rows,
-        chip_factor=args.chip_factor,
-        retrain_seeds=args.retrain_seeds,
-        retrain_epochs=args.retrain_epochs,
-    )
-    print(json.dumps(out, indent=2, default=float))
-    return 0
