@@ -222,7 +222,10 @@ class CoDesignConfig:
     mode: str = _opt("pareto", choices=("pareto", "budget"))
     objectives: list[str] = _opt(["logloss", "energy"], choices=OBJECTIVES)
     budgets: dict[str, float] = _opt(
-        {}, gt=0.0, choices=OBJECTIVES, help="e.g. {energy: 1.0e-6} in budget mode (keys: objectives)"
+        {},
+        gt=0.0,
+        choices=OBJECTIVES,
+        help="e.g. {energy: 1.0e-6} in budget mode (keys: objectives)",
     )
     population: int = _opt(32, min=1)
     sample: int = _opt(16, min=1)
@@ -230,7 +233,10 @@ class CoDesignConfig:
     children: int = _opt(8, min=1)
     mp_steps: int | None = _opt(None, min=1, help="mixed-precision supernet steps (null = 1/2)")
     beta: float = _opt(
-        1.0, min=0.0, finite=False, help="budget mode: penalty per unit of relative excess (.inf: reject)"
+        1.0,
+        min=0.0,
+        finite=False,
+        help="budget mode: penalty per unit of relative excess (.inf: reject)",
     )
     chip_factor: float = _opt(2.0, min=1.0, help="iso-area chip as a multiple of the reference's area")
     retrain_seeds: int = _opt(3, min=0, help="standalone retraining seeds of pick and reference (0: skip)")
@@ -346,7 +352,8 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     dups: list[str] = []
     _index_lines(node, "", lines, dups)
     if dups:
-        raise ConfigError(f"{path}: duplicate key{'s' if len(dups) > 1 else ''}: " + "; ".join(dups))
+        plural = "s" if len(dups) > 1 else ""
+        raise ConfigError(f"{path}: duplicate key{plural}: " + "; ".join(dups))
     return data, lines
 
 
@@ -511,7 +518,7 @@ def _check_scalar(value: Any, hint: Any, meta: Any) -> str | None:
         return f"must be a string, got {value!r}"
     if hint is float and meta.get("finite", True) and not math.isfinite(value):
         return f"must be a finite number, got {value!r}"
-    if hint is float and math.isnan(value):
+    if hint is float and math.isnan(value):  # finite=False allows inf, never nan
         return f"must be a number, got {value!r}"
     choices = meta.get("choices")
     if choices and value not in choices:
@@ -591,7 +598,9 @@ def _cross_checks(cfg: RunConfig, where: str, errors: list[str]) -> None:
     if "logloss" in c.budgets:
         errors.append(f"{where}: codesign.budgets cannot bound 'logloss' (the objective it trades)")
     if c.mode == "budget" and not c.budgets:
-        errors.append(f"{where}: codesign.mode='budget' needs codesign.budgets, e.g. {{energy: 1.0e-6}}")
+        errors.append(
+            f"{where}: codesign.mode='budget' needs codesign.budgets, e.g. {{energy: 1.0e-6}}"
+        )
 
 
 def _resplit_errors(d: DataConfig) -> list[str]:
@@ -631,9 +640,9 @@ _USED: dict[str, tuple[Callable[[RunConfig], bool], str]] = {
     ),
     "data.profile": (_prepare_with("format", "kdd"), "only prepared KDD data joins a profile"),
     "data.schema": (_prepare_with("format", "table"), "only prepared tables read a schema"),
-    "data.ratios": (_prepare_with("protocol", "ratio"), "only protocol 'ratio' splits by fractions"),
-    "data.min_count": (_prepare_with("protocol", "vocab"), "only protocol 'vocab' has a vocabulary"),
-    "data.keep_id": (_prepare_with("format", "avazu"), "only prepared Avazu data has these columns"),
+    "data.ratios": (_prepare_with("protocol", "ratio"), "only protocol 'ratio' splits by share"),
+    "data.min_count": (_prepare_with("protocol", "vocab"), "only protocol 'vocab' counts ids"),
+    "data.keep_id": (_prepare_with("format", "avazu"), "only Avazu data has these columns"),
     "data.files": (_prepare, "only data.source 'prepare' reads raw files"),
     "data.synth_rows": (lambda c: c.data.source == "synth", "data.source is not 'synth'"),
     "search.population": (lambda c: c.search.algo == "evolution", "search.algo is 'random'"),

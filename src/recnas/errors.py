@@ -22,7 +22,7 @@ class CheckpointError(RecnasError):
 
 
 def write_failure(path: object, e: OSError, what: str) -> str:
-    """The one-line message for a failed write of `what` (disk full, read-only...); old state kept."""
+    """The one-line message for a failed write of `what` (disk full, read-only...)."""
     reason = "no space left on device" if e.errno == errno.ENOSPC else (e.strerror or str(e))
     return (
         f"cannot write the {what} {path}: {reason}; what was written before is kept, free "

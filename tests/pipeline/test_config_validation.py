@@ -144,7 +144,8 @@ def test_shipped_presets_resolve_from_the_cwd_and_raise_no_notice(
 def test_pre_split_files_need_train_val_and_test() -> None:
     msg = _error(["data.source=prepare", "data.files={train: a.csv, valid: b.csv}"])
     assert "'data.files' needs exactly the keys train, val and test" in msg
-    msg = _error(["data.source=prepare", "data.input=x.csv", "data.files={train: a, val: b, test: c}"])
+    both = ["data.source=prepare", "data.input=x.csv", "data.files={train: a, val: b, test: c}"]
+    msg = _error(both)
     assert "data.input and data.files are both set" in msg
 
 
@@ -152,9 +153,11 @@ def test_resplitting_pre_split_data_is_an_error() -> None:
     files = "data.files={train: a.csv, val: b.csv, test: c.csv}"
     msg = _error(["data.source=prepare", files, "data.ratios=[0.5, 0.25, 0.25]"])
     assert "data.ratios=[0.5, 0.25, 0.25] would re-split data that came pre-split" in msg
-    msg = _error(["data.source=prepare", "data.input=x", "data.split_column=s", "data.shuffle=false"])
+    column = ["data.source=prepare", "data.input=x", "data.split_column=s"]
+    msg = _error([*column, "data.shuffle=false"])
     assert "data.shuffle=False would re-split data that came pre-split (data.split_column)" in msg
-    assert "data.split_seed=7 would re-split" in _error(["data.source=prepare", files, "data.split_seed=7"])
+    seeded = ["data.source=prepare", files, "data.split_seed=7"]
+    assert "data.split_seed=7 would re-split" in _error(seeded)
     c = load_config(None, ["data.source=prepare", files, "data.protocol=ratio"])
     assert any("keeps the given split of pre-split data" in n for n in c.notices)
 

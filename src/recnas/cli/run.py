@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
-        "--threads", type=int, metavar="N", help="torch CPU threads (sets `threads`; default torch's)"
+        "--threads", type=int, metavar="N", help="torch CPU threads (sets `threads`)"
     )
     parser.add_argument("--list", action="store_true", help="list the shipped presets and exit")
     allow_intermixed(parser)
