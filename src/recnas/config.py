@@ -2,7 +2,9 @@
 
 Defaults follow method.md §4.3 (supernet), §5 (scoring), §6 (evolution), §7 (final) and data.md
 (protocol, embedding cap). Style example 8: an unknown key names the file, the line and the nearest
-valid key; every error is reported at once.
+valid key; every error is reported at once. Every value is checked when the file is read (types,
+finite numbers, bounds, choices, duplicate keys); relative paths are made absolute; keys that the
+run would ignore are listed in `RunConfig.notices`.
 """
 
 from __future__ import annotations
