@@ -52,6 +52,7 @@ def test_presplit_files_keep_the_split_in_file_order_and_count_rows_per_file(tmp
     assert meta["inputs"]["train"]["rows"] == {"read": 200, "kept": 200, "rejected": 0}
     assert meta["inputs"]["test"]["path"] == str(files["test"])
     assert meta["split"]["source"] == "files"
+    assert meta["split"]["rows"]["val"] == {"kept": 49, "rejected": 1}
     note = " ".join(meta["split"]["notices"])
     assert ("fitted on the train rows only" if protocol == "vocab" else "not re-drawn") in note
     assert set(meta["source"]["files"]) == {"train", "val", "test"}
@@ -80,6 +81,7 @@ def test_split_column_keeps_each_rows_split_and_counts_bad_values(tmp_path):
         rows.append(f"{i % 2},{i},c{i % 7},{part}")
         want[{"valid": "val"}.get(part, part.lower())].append(i)
     rows.append("1,9999,c1,holdout")
+    rows.append("5,9998,c1,valid")  # a bad label in a val row: rejected, and counted under val
     data = tmp_path / "t.csv"
     data.write_text("\n".join(rows) + "\n")
     schema = tmp_path / "s.yaml"
@@ -89,8 +91,10 @@ def test_split_column_keeps_each_rows_split_and_counts_bad_values(tmp_path):
     for s in ("train", "val", "test"):
         assert _i1(res.cache, s) == want[s]
     meta = res.cache.meta
-    assert meta["rejected_by_reason"] == {"bad_split": 1} and meta["split"]["source"] == "column"
+    assert meta["rejected_by_reason"] == {"bad_label": 1, "bad_split": 1} and meta["split"]["source"] == "column"
     assert meta["split"]["column"] == "part"
+    assert meta["split"]["rows"] == {"train": {"kept": 200, "rejected": 0}, "val": {"kept": 100, "rejected": 1},
+                                     "test": {"kept": 100, "rejected": 0}, "unknown_rejected": 1}
     assert any("t.csv:402: field part: split must be one of" in e for e in meta["bad_examples"])
 
 

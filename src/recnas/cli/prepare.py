@@ -124,6 +124,10 @@ def run(args: argparse.Namespace) -> int:
         for name, rec in inputs.items():
             ri = rec["rows"]
             print(f"  {name}: {rec['path']}: read {ri['read']} = kept {ri['kept']} + rejected {ri['rejected']}")
+    by_split = (s.get("split") or {}).get("rows")
+    if by_split and r["rejected"]:
+        print("rejected per split: " + ", ".join(f"{k} {by_split[k]['rejected']}" for k in SPLITS)
+              + f", unknown {by_split['unknown_rejected']}")
     for note in (s.get("split") or {}).get("notices", []):
         print(f"notice: {note}")
     if s.get("dense_nan_as_missing"):

@@ -1,8 +1,10 @@
-"""`prepare_dataset`: raw file -> split, encoded, cached columns in two streaming passes (data.md §2-§4).
+"""`prepare_dataset`: raw file(s) -> split, encoded, cached columns in two streaming passes (data.md §2-§4).
 
-Pass 1 parses and validates the file once, writing encoded rows (or raw ids for `vocab`) to temporary
-column files and keeping only the labels whole; folds are then drawn on the labels; pass 2 routes the
-temporary rows to their splits. The cache is built in a temporary directory and renamed into place.
+Pass 1 parses and validates each file once, writing encoded rows (or raw ids for `vocab`) to temporary
+column files and keeping only the labels whole; the split is then taken from the files or a split
+column, or drawn on the labels by the protocol; pass 2 routes the temporary rows to their splits. The
+cache is built in a marked temporary directory and renamed into place over nothing but a cache recnas
+made.
 """
 
 from __future__ import annotations
@@ -383,7 +385,8 @@ def build_cache_from(sources: list[Source], plan: FormatPlan, opts: PrepareOptio
         "bad_examples": [e for src in sources for e in src.bad.first_examples()],
         "dense_nan_as_missing": sum(s.bad.notes.get("dense_nan_as_missing", 0) for s in sources),
         "inputs": {s.name: _input_record(s) for s in sources},
-        "split": {"source": how, "column": plan.split_column, "notices": notices},
+        "split": {"source": how, "column": plan.split_column, "notices": notices,
+                  "rows": _rows_by_split(sources, counts) if how != "protocol" else None},
         "positives": {s: int(label[split == k].sum()) for k, s in enumerate(proto.SPLITS)},
         "cache_files": cache_file_records(tmp),
         "seconds": round(seconds, 3), "read_seconds": round(t_read, 3),
@@ -409,6 +412,24 @@ def _input_record(src: Source) -> dict[str, Any]:
             "rows": {"read": read, "kept": read - rej, "rejected": rej},
             "rejected_by_reason": dict(sorted(src.bad.counts.items())),
             "dense_nan_as_missing": src.bad.notes.get("dense_nan_as_missing", 0)}
+
+
+def _rows_by_split(sources: list[Source], kept: dict[str, int]) -> dict[str, Any]:
+    """Kept and rejected rows per split of pre-split data; rejected rows whose split could not be read
+    (a wrong field count, a bad split value) are counted under 'unknown'."""
+    out: dict[str, Any] = {s: {"kept": kept[s], "rejected": 0} for s in proto.SPLITS}
+    unknown = 0
+    for src in sources:
+        if src.split is not None:
+            out[proto.SPLITS[src.split]]["rejected"] += src.bad.total
+            continue
+        known = 0
+        for s in proto.SPLITS:
+            n = src.bad.notes.get(f"rejected_in_{s}", 0)
+            out[s]["rejected"] += n
+            known += n
+        unknown += src.bad.total - known
+    return {**out, "unknown_rejected": unknown}
 
 
 def _pass1(reader: Any, bad: BadRows, store: _TempRows, *, sizes: np.ndarray | None, nb: int,

@@ -256,6 +256,9 @@ class ChunkConverter:
         rejected = self._account(batch, reasons, line_of, extra or [])
         # a literal NaN is kept as a missing value (like an empty field) and counted, never silent
         self.bad.note("dense_nan_as_missing", int(nan_given[~rejected].sum()))
+        if split is not None:  # rejected rows whose split is known, for the per-split accounting
+            for k, name in enumerate(SPLIT_NAMES):
+                self.bad.note(f"rejected_in_{name}", int((split[rejected] == k).sum()))
         if not rejected.any():
             return RawChunk(label, dense, cats, split)
         keep = ~rejected
