@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="vocab: add ln^2-bucketed copies of the dense features as categorical fields")
     parser.add_argument("--reference-offbyone", action="store_true",
                         help="nasrec: reproduce the reference split scripts' one-row shift (Criteo/KDD)")
-    parser.add_argument("--keep-id", choices=("yes", "no"), help="Avazu: keep the id column "
-                        "(default: yes under nasrec, as the reference does; no otherwise)")
+    parser.add_argument("--keep-id", choices=("yes", "no"), help="Avazu: keep the id column as a feature "
+                        "(default no under every protocol: unique per row; yes gives the reference layout)")
     parser.add_argument("--hour", choices=("raw", "expand"), help="Avazu: hour as is (reference) or "
                         "hour-of-day + weekday (default: raw under nasrec, expand otherwise)")
     parser.add_argument("--max-bad-fraction", type=float, default=0.001,
