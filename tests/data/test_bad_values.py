@@ -102,6 +102,7 @@ def test_duplicate_header_names_are_an_error_naming_both_positions(tmp_path):
     ("label: label\ncategorical: [city]\ntable_sizes:\n  city: -3\n", ":4: table_sizes.city: table size must"),
     ("label: label\ndense: x\ncategorical: [city]\n", ":2: dense: must be a list"),
     ("label: label\ncategorical: [city]\nheader: maybe\n", ":3: header: must be true or false"),
+    ("label: label\ncategorical: [city]\nlabel: city\n", ":3: label: duplicate key (first on line 1)"),
 ])
 def test_schema_values_are_validated_with_file_and_line(tmp_path, yaml_text, where):
     data, schema = _table(tmp_path, "label,x,city", ["1,2,a"], schema=yaml_text)

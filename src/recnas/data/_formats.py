@@ -184,6 +184,8 @@ def _load_schema(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]
         raise DataError(f"{path}: no such schema file") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read the schema file: {e.strerror or e}") from None
     try:
         spec = yaml.safe_load(text)
         node = yaml.compose(text)
@@ -192,11 +194,14 @@ def _load_schema(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]
     if not isinstance(spec, dict) or not isinstance(node, yaml.MappingNode):
         raise ConfigError(f"{path}: expected a mapping with keys label, dense, categorical")
     lines: dict[tuple[str, ...], int] = {}
-    for k, v in node.value:
-        lines[(str(k.value),)] = k.start_mark.line + 1
-        if isinstance(v, yaml.MappingNode):
-            for k2, _ in v.value:
-                lines[(str(k.value), str(k2.value))] = k2.start_mark.line + 1
+    pairs = [((str(k.value),), k) for k, _ in node.value]
+    pairs += [((str(k.value), str(k2.value)), k2) for k, v in node.value if isinstance(v, yaml.MappingNode)
+              for k2, _ in v.value]
+    for key, knode in pairs:
+        line = knode.start_mark.line + 1
+        if key in lines:  # YAML would silently keep the last value
+            raise ConfigError(f"{path}:{line}: {'.'.join(key)}: duplicate key (first on line {lines[key]})")
+        lines[key] = line
     return spec, lines
 
 

@@ -157,7 +157,10 @@ def prepare_dataset(input: str | os.PathLike[str] | None, out: str | os.PathLike
             notices.append(f"rebuilt the damaged or unreadable cache found at {out}: {e}")
     _adopt_legacy_cache(out)
     check_replaceable(out, "cache directory")  # before the work, not only at the final swap
-    tmp = new_temp_dir(out, "data-cache")
+    try:
+        tmp = new_temp_dir(out, "data-cache")
+    except OSError as e:
+        raise DataError(write_failure(out, e, "data cache")) from None
     try:
         sources = []
         for name, path in inputs.items():
