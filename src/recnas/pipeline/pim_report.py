@@ -37,8 +37,8 @@ CAVEATS = (
     "DAC 0.4 pJ vs 3.9 fJ per row; cells 1.2-3.5 fJ): ratios are the robust output. Leakage is "
     "charged for the critical-path latency of one sample (latency-bound serving). Device "
     "non-idealities are not modelled. Log losses are supernet proxies (head fine-tune) with every "
-    "block fake-quantised at the charged bits; the tolerance is 2 standard errors of the paired "
-    "per-row difference on the validation rows."
+    "block fake-quantised at the charged bits; the tolerance is 2 standard errors of a difference "
+    "of two means over the validation rows (from the reference's per-row spread)."
 )
 
 
