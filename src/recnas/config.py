@@ -313,8 +313,9 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunCo
         data, lines = _read_yaml(Path(path))
     explicit = set(lines)
     given: dict[str, str] = {}
+    repeated: list[str] = []  # a key overridden twice: the last value wins, with a notice
     for text in overrides:
-        _apply_override(data, text, errors, given)
+        _apply_override(data, text, errors, given, repeated)
     explicit |= set(given)
     cfg = _build(
         RunConfig, data, prefix="", where=where, lines=lines, errors=errors, overrides=given
@@ -325,7 +326,7 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunCo
     if errors:
         head = f"{len(errors)} error{'s' if len(errors) > 1 else ''} in config {where}"
         raise ConfigError(head + ":\n  " + "\n  ".join(errors))
-    cfg.notices = config_notices(cfg, explicit)
+    cfg.notices = repeated + config_notices(cfg, explicit)
     return cfg
 
 
@@ -376,7 +377,11 @@ def _index_lines(node: yaml.Node, prefix: str, out: dict[str, int], dups: list[s
 
 
 def _apply_override(
-    data: dict[str, Any], text: str, errors: list[str], given: dict[str, str]
+    data: dict[str, Any],
+    text: str,
+    errors: list[str],
+    given: dict[str, str],
+    repeated: list[str],
 ) -> None:
     """Set data['a']['b'] from 'a.b=value' (the value parsed as YAML: 50, 0.1, null, [a, b])."""
     key, sep, raw = text.partition("=")
@@ -385,8 +390,7 @@ def _apply_override(
         errors.append(f"override {text!r}: expected KEY=VALUE, e.g. search.generations=50")
         return
     if key in given:
-        errors.append(f"override {text!r}: {key} is already set by override {given[key]!r}")
-        return
+        repeated.append(f"{key} is overridden twice ({given[key]!r}, then {text!r}): the last wins")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
