@@ -207,13 +207,22 @@ class FinalConfig:
     topk_epochs: int = _opt(1, min=1)
     topk_lr: float = _opt(0.12, gt=0.0)
     topk_batch: int | None = _opt(None, min=1, help="null = the supernet batch")
-    epochs: int = _opt(1, min=1)
+    epochs: int = _opt(1, min=1, help="epochs of the nasrec protocol (fair: max_epochs)")
     lr: float | None = _opt(None, gt=0.0, help="null = spec: Full 0.16 (Avazu 0.20), Small 0.10")
     batch: int | None = _opt(None, min=1, help="null = spec: 256 (Criteo, Avazu), 512 (KDD)")
     max_steps: int | None = _opt(None, min=1, help="cap per training run (null = whole epochs)")
     layernorm: str = _opt("supernet", choices=("supernet", "reference"))
     random_controls: int = _opt(1, min=0, help="random architectures trained with the same recipe")
     seed: int = _opt(0, min=0)
+    protocol: str = _opt(
+        "fair",
+        choices=("fair", "nasrec"),
+        help="fair: train, best epoch on val, lr decay on plateau, early stopping, test once (BARS); "
+        "nasrec: method.md §7 (top-k 1 epoch on train, winner retrained on train+val)",
+    )
+    max_epochs: int = _opt(50, min=1, help="fair protocol: epoch cap")
+    patience: int = _opt(2, min=1, help="fair protocol: epochs without improvement before stopping")
+    seeds: int = _opt(1, min=1, help="fair protocol: seeds of the final model and each control")
 
 
 @dataclass
@@ -257,8 +266,7 @@ class BaselinesConfig:
     preset: str = _opt(
         "small", choices=("small", "paper"), help="hyperparameter preset of every model"
     )
-    epochs: int | None = _opt(None, min=1, help="null = the run's final.epochs")
-    max_steps: int | None = _opt(None, min=1, help="null = the run's final.max_steps")
+    seeds: int | None = _opt(None, min=1, help="seeds per model (null = final.seeds)")
 
 
 @dataclass

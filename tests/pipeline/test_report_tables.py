@@ -84,6 +84,9 @@ def test_topk_and_final_tables() -> None:
         {
             "searched": {
                 "test_logloss": 0.44,
+                "test_logloss_std": 0.002,
+                "regret": 0.1,
+                "seeds": 3,
                 "test_auc": 0.8,
                 "flops": 1e6,
                 "params": 5,
@@ -102,10 +105,9 @@ def test_topk_and_final_tables() -> None:
         }
     )
     assert [r["model"] for r in rows] == ["searched (NASRecNet)", "random architecture (random-00)"]
-    assert (
-        "| searched (NASRecNet) | 0.44000 | 0.8000 | 1M | 5 | 1.0 |"
-        in T.final_table(rows).markdown()
-    )
+    md = T.final_table(rows).markdown()
+    assert "| searched (NASRecNet) | 3 | 0.44000 ± 0.00200 | 0.10000 | 0.8000 | 1M | 5 | 1.0 |" in md
+    assert "| random architecture (random-00) | 1 | 0.46000 | – | 0.7000 | 2M | 6 | 1.0 |" in md
 
 
 def test_generic_table_from_other_stages_json() -> None:
@@ -127,6 +129,9 @@ def test_render_report_with_fragments_and_baselines(tmp_path: Path) -> None:
         {
             "searched": {
                 "test_logloss": 0.44,
+                "test_logloss_std": 0.002,
+                "regret": 0.1,
+                "seeds": 3,
                 "test_auc": 0.8,
                 "flops": 1e6,
                 "params": 5,

@@ -1,6 +1,7 @@
-"""`recnas baseline`: train one hand-crafted baseline (issue 5) with recnas.train's loop.
+"""`recnas baseline`: train one hand-crafted baseline under the fair protocol with its BARS recipe.
 
-Trained on --splits, the best epoch on val kept, tested once; writes OUT/metrics.json like `recnas train`.
+Trained on train, validated after every epoch (best kept, lr decay on plateau, early stopping), tested
+once; writes OUT/metrics.json.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, help="prepared cache directory")
     parser.add_argument("--out", type=Path, help="output folder")
     parser.add_argument("--preset", help="named preset (default: the paper's; see --list)")
-    parser.add_argument(
-        "--splits", default="train", help="training splits, comma-separated (default train)"
-    )
     parser.add_argument("--no-test", action="store_true", help="skip the one evaluation on test")
-    parser.add_argument(
-        "--epochs", type=int, default=1, help="epochs; the best on val is kept (default 1)"
-    )
-    parser.add_argument("--lr", type=float, help="Adagrad rate (default 0.12, method.md §7)")
+    parser.add_argument("--max-epochs", type=int, default=50, help="epoch cap (default 50)")
+    parser.add_argument("--patience", type=int, default=2,
+                        help="epochs without improvement on val before stopping (default 2)")
+    parser.add_argument("--lr", type=float, help="override the recipe's learning rate (BARS: 1e-3)")
     parser.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
-    parser.add_argument("--max-steps", type=int, help="cap the number of steps")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument(
@@ -66,22 +63,21 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     from recnas.data import open_cache
-    from recnas.nn.baselines import train_baseline
+    from recnas.nn.baselines import get_baseline
+    from recnas.train import Protocol
+    from recnas.train import baseline_recipe
+    from recnas.train import train_baseline
 
-    splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
+    name = get_baseline(args.model).name
     m = train_baseline(
-        args.model,
+        name,
         open_cache(args.data),
         out_dir=args.out,
         preset=args.preset,
-        splits=splits,
-        eval_split=None if "val" in splits else "val",
-        test=not args.no_test,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
+        recipe=baseline_recipe(name, lr=args.lr),
+        protocol=Protocol(max_epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size),
         seed=args.seed,
-        max_steps=args.max_steps,
+        test=not args.no_test,
         device=args.device,
     )
     test = m.get("test") or {}
@@ -89,10 +85,13 @@ def run(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "model": m["model"],
+                "best_epoch": m["best_epoch"],
+                "epochs_run": m["epochs_run"],
                 "evaluated_on": m.get("evaluated_on"),
                 "logloss": m.get("logloss"),
                 "auc": m.get("auc"),
                 "test_logloss": test.get("logloss"),
+                "regret": m.get("regret"),
                 "test_auc": test.get("auc"),
                 "flops": m["flops"],
                 "params": m["params"],

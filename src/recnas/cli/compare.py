@@ -1,5 +1,5 @@
-"""`recnas compare RUN_DIR`: train baselines on a run's data with the searched model's recipe and add
-the comparison table to the run's report (report_sections/50_baselines.md; issue 5).
+"""`recnas compare RUN_DIR`: train baselines on a run's data under the fair protocol (each with its own
+BARS recipe, N seeds) and add the comparison table to the run's report (report_sections/50_baselines.md).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from recnas.runs import RunDir
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `recnas compare`."""
-    from recnas.nn.baselines._compare import DEFAULT_MODELS
-    from recnas.nn.baselines._compare import DEFAULT_PRESET
+    from recnas.train._compare import DEFAULT_MODELS
+    from recnas.train._compare import DEFAULT_PRESET
 
     parser.add_argument("run", type=Path, help="run directory (holds data.json and metrics.json)")
     parser.add_argument(
@@ -26,11 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_PRESET,
         help="preset for every model: small (default, fast) or paper",
     )
-    parser.add_argument("--epochs", type=int, help="default: the run's final.epochs")
-    parser.add_argument("--max-steps", type=int, help="default: the run's final.max_steps")
-    parser.add_argument("--lr", type=float, help="default: the searched model's final lr")
-    parser.add_argument("--batch-size", type=int, help="default: the searched model's final batch")
-    parser.add_argument("--seed", type=int, help="default: the run's final.seed")
+    parser.add_argument("--seeds", type=int, help="seeds per model (default: the run's baselines.seeds, else 1)")
+    parser.add_argument("--max-epochs", type=int, help="protocol epoch cap (default: the run's, else 50)")
+    parser.add_argument("--patience", type=int, help="epochs without improvement before stopping (default 2)")
+    parser.add_argument("--batch-size", type=int, help="default: the run's protocol batch, else 512 (KDD 1024)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument(
         "--threads",
@@ -43,22 +42,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train the baselines, write RUN/baselines/*.json and the report fragment, print the table,
     and re-render RUN/report.md when the run has one."""
-    from recnas.nn.baselines import compare_run
+    from recnas.train import compare_run
+    from recnas.train._compare import run_protocol
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    protocol, seeds = run_protocol(args.run, max_epochs=args.max_epochs, patience=args.patience,
+                                   batch_size=args.batch_size, seeds=args.seeds)
     out = compare_run(
         args.run,
         models=models,
         preset=args.preset,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        seed=args.seed,
+        seeds=seeds,
+        protocol=protocol,
         device=args.device,
         progress=not args.no_progress,
     )

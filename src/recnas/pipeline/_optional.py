@@ -44,15 +44,17 @@ def stage_codesign(ctx: Context) -> dict[str, Any]:
 
 
 def stage_baselines(ctx: Context) -> dict[str, Any]:
-    """Hand-crafted baselines trained with the searched model's recipe on the same data."""
+    """Hand-crafted baselines, each with its own recipe, under the final model's fair protocol and seeds."""
+    from recnas.pipeline.stages import final_protocol
+
     b = ctx.cfg.baselines
-    compare = need("recnas.nn.baselines", "compare_run", "baselines")
+    compare = need("recnas.train", "compare_run", "baselines")
     out = compare(
         ctx.rd.root,
         models=list(b.models) if b.models else None,
         preset=b.preset,
-        epochs=b.epochs,
-        max_steps=b.max_steps,
+        seeds=b.seeds or ctx.cfg.final.seeds,
+        protocol=final_protocol(ctx),
         device=ctx.device,
         progress=ctx.progress,
     )

@@ -263,21 +263,26 @@ def stage_topk(ctx: Context) -> dict[str, Any]:
             f"  top-k {i}/{len(best)}: {entry['hash'][:12]} "
             f"(proxy {entry['values']['logloss']:.5f})"
         )
-        m = train_architecture(
-            Architecture.from_dict(entry["arch"]),
-            ctx.cache(),
-            out_dir=ctx.rd.topk / f"{i:02d}-{entry['hash'][:12]}",
-            splits=("train",),
-            eval_split="val",
-            epochs=f.topk_epochs,
-            lr=f.topk_lr,
-            batch_size=f.topk_batch or ctx.cfg.supernet.batch,
-            layernorm=ctx.layernorm_for_training(),
-            seed=f.seed,
-            max_steps=f.max_steps,
-            device=ctx.device,
-            progress=ctx.progress,
-        )
+        arch = Architecture.from_dict(entry["arch"])
+        out_dir = ctx.rd.topk / f"{i:02d}-{entry['hash'][:12]}"
+        if f.protocol == "fair":  # from scratch, best epoch on val: the final model's protocol
+            m = _train_fair(ctx, arch, out_dir, seed=f.seed, test=False)
+        else:
+            m = train_architecture(
+                arch,
+                ctx.cache(),
+                out_dir=out_dir,
+                splits=("train",),
+                eval_split="val",
+                epochs=f.topk_epochs,
+                lr=f.topk_lr,
+                batch_size=f.topk_batch or ctx.cfg.supernet.batch,
+                layernorm=ctx.layernorm_for_training(),
+                seed=f.seed,
+                max_steps=f.max_steps,
+                device=ctx.device,
+                progress=ctx.progress,
+            )
         rows.append(
             {
                 "rank": i,
@@ -329,6 +334,49 @@ def _train_final(
     )
 
 
+def final_protocol(ctx: Context) -> Any:
+    """The fair protocol of this run: the searched model, the controls and every baseline share it."""
+    f = ctx.cfg.final
+    Protocol = need("recnas.train", "Protocol", "final")
+    batch = f.batch or need("recnas.train", "default_batch_size", "final")(ctx.cache().schema)
+    return Protocol(max_epochs=f.max_epochs, patience=f.patience, batch_size=batch)
+
+
+def _train_fair(ctx: Context, arch: Any, out_dir: Path, *, seed: int, test: bool = True) -> dict[str, Any]:
+    """`arch` from scratch under the fair protocol with the searched model's own recipe (NASRec Adagrad)."""
+    f = ctx.cfg.final
+    recipe = need("recnas.train", "searched_recipe", "final")(arch, ctx.cache().schema, f.lr)
+    return need("recnas.train", "train_arch_protocol", "final")(
+        arch,
+        ctx.cache(),
+        out_dir=out_dir,
+        recipe=recipe,
+        protocol=final_protocol(ctx),
+        layernorm=ctx.layernorm_for_training(),
+        seed=seed,
+        test=test,
+        device=ctx.device,
+        progress=ctx.progress,
+    )
+
+
+def _fair_seeds(ctx: Context, arch: Any, out_dir: Path) -> dict[str, Any]:
+    """`arch` trained with final.seeds seeds (out_dir/seed-N); the summary row (mean, std, SE, regret)."""
+    f = ctx.cfg.final
+    runs = [_train_fair(ctx, arch, out_dir / f"seed-{f.seed + k}", seed=f.seed + k) for k in range(f.seeds)]
+    row = need("recnas.train", "summarize_seeds", "final")(runs)
+    recipe = runs[0]["settings"]["recipe"]
+    return {
+        **row,
+        "flops": runs[0]["flops"],
+        "params": runs[0]["params"],
+        "lr": recipe["lr"],
+        "batch": runs[0]["settings"]["protocol"]["batch_size"],
+        "protocol": runs[0]["settings"]["protocol"],
+        "recipe_source": recipe["source"],
+    }
+
+
 def winner_arch(ctx: Context) -> Any:
     """The architecture that won the top-k selection."""
     Architecture = need("recnas.space", "Architecture", "final")
@@ -338,8 +386,12 @@ def winner_arch(ctx: Context) -> Any:
 
 
 def stage_final(ctx: Context) -> dict[str, Any]:
-    """Retrain the winner from scratch on train+val and test it once."""
+    """Train the winner from scratch and test it once per seed (fair protocol; nasrec: on train+val)."""
     arch = winner_arch(ctx)
+    if ctx.cfg.final.protocol == "fair":
+        row = _fair_seeds(ctx, arch, ctx.rd.final)
+        atomic_write_json(ctx.rd.metrics, {"searched": {"arch": arch.to_dict(), **row}})
+        return {k: row[k] for k in ("test_logloss", "test_logloss_std", "test_auc", "regret", "seeds")}
     recipe = _final_recipe(ctx, arch)
     m = _train_final(ctx, arch, ctx.rd.final, recipe)
     test = m["test"]
@@ -369,7 +421,11 @@ def stage_controls(ctx: Context) -> dict[str, Any]:
         rng = random.Random(f"recnas-control:{f.seed}:{i}")
         arch = sample_arch(ctx.space(), rng, layernorm=bool(ctx.cfg.supernet.layernorm))
         ctx.log(f"  random control {i + 1}/{f.random_controls}")
-        m = _train_final(ctx, arch, ctx.rd.final / "controls" / f"random-{i:02d}", recipe)
+        out_dir = ctx.rd.final / "controls" / f"random-{i:02d}"
+        if f.protocol == "fair":
+            rows.append({"name": f"random-{i:02d}", "arch": arch.to_dict(), **_fair_seeds(ctx, arch, out_dir)})
+            continue
+        m = _train_final(ctx, arch, out_dir, recipe)
         rows.append(
             {
                 "name": f"random-{i:02d}",

@@ -59,6 +59,9 @@ def final_comparison_rows(rd: RunDir) -> list[dict[str, Any]]:
                 {
                     "model": str(name),
                     "test_logloss": r["test_logloss"],
+                    "test_logloss_std": r.get("test_logloss_std"),
+                    "regret": r.get("regret"),
+                    "seeds": r.get("seeds"),
                     "test_auc": r.get("test_auc"),
                     "flops": r.get("flops"),
                     "params": r.get("params"),

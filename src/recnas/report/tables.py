@@ -147,17 +147,25 @@ def final_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _pick(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: d.get(k) for k in ("test_logloss", "test_auc", "flops", "params", "train_seconds")}
+    keys = ("test_logloss", "test_logloss_std", "test_auc", "regret", "seeds", "flops", "params", "train_seconds")
+    return {k: d.get(k) for k in keys}
+
+
+def _mean_std(mean: Any, std: Any) -> str:
+    """'0.43210 ± 0.00120' over seeds, or the plain figure for one seed."""
+    return fmt(mean) if std is None else f"{fmt(mean)} ± {fmt(std)}"
 
 
 def final_table(rows: Sequence[dict[str, Any]]) -> Table:
-    """Test log loss, AUC, FLOPs and parameters of the final models."""
+    """Test log loss (mean ± std over seeds), oracle regret, AUC, FLOPs and parameters of the final models."""
     return Table(
-        ("model", "test log loss", "test AUC", "FLOPs/sample", "params", "train s"),
+        ("model", "seeds", "test log loss", "oracle regret", "test AUC", "FLOPs/sample", "params", "train s"),
         tuple(
             (
                 r["model"],
-                fmt(r["test_logloss"]),
+                str(r.get("seeds") or 1),
+                _mean_std(r["test_logloss"], r.get("test_logloss_std")),
+                fmt(r.get("regret")),
                 fmt(r["test_auc"], 4),
                 si(r["flops"]),
                 si(r["params"]),

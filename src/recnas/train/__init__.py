@@ -3,13 +3,23 @@
 method.md §4 (supernet), §5 (scoring), §7 (top-k and final training).
 """
 
+from recnas.train._baselines import BASELINE_RECIPES
+from recnas.train._baselines import baseline_recipe
+from recnas.train._baselines import train_baseline
 from recnas.train._checkpoint import load_checkpoint
+from recnas.train._compare import compare_run
+from recnas.train._compare import comparison_table
+from recnas.train._compare import seed_stats
+from recnas.train._compare import summarize_seeds
 from recnas.train._loop import TrainResult
 from recnas.train._loop import path_rng
 from recnas.train._loop import train
 from recnas.train._metrics import evaluate
 from recnas.train._optim import clip_grad_norm
 from recnas.train._optim import make_optimizer
+from recnas.train._protocol import Protocol
+from recnas.train._protocol import Recipe
+from recnas.train._protocol import fit
 from recnas.train._schedule import lr_at
 from recnas.train._schedule import warmup_steps
 from recnas.train._scoring import CandidateScorer
@@ -17,6 +27,8 @@ from recnas.train._scoring import HeadModel
 from recnas.train._standalone import final_settings
 from recnas.train._study import ranking_study
 from recnas.train._standalone import retrain_topk
+from recnas.train._standalone import searched_recipe
+from recnas.train._standalone import train_arch_protocol
 from recnas.train._standalone import train_architecture
 from recnas.train._supernet import SUPERNET_DEFAULTS
 from recnas.train._supernet import default_batch_size
@@ -26,6 +38,16 @@ from recnas.train._supernet import train_supernet
 from recnas.train._supernet import warmup_path_fn
 
 __all__ = [
+    "BASELINE_RECIPES",
+    "Protocol",
+    "Recipe",
+    "baseline_recipe",
+    "compare_run",
+    "comparison_table",
+    "fit",
+    "seed_stats",
+    "summarize_seeds",
+    "train_baseline",
     "SUPERNET_DEFAULTS",
     "CandidateScorer",
     "HeadModel",
@@ -42,6 +64,8 @@ __all__ = [
     "path_rng",
     "ranking_study",
     "retrain_topk",
+    "searched_recipe",
+    "train_arch_protocol",
     "train",
     "train_architecture",
     "train_supernet",

@@ -19,6 +19,9 @@ from recnas.space import Architecture
 from recnas.train import _data
 from recnas.train._loop import train
 from recnas.train._metrics import evaluate
+from recnas.train._protocol import Protocol
+from recnas.train._protocol import Recipe
+from recnas.train._protocol import fit
 from recnas.train._supernet import dataset_key
 from recnas.train._supernet import default_batch_size
 
@@ -44,6 +47,48 @@ def space_of(arch: Architecture) -> str:
 def final_settings(arch: Architecture, schema: Any) -> tuple[float, int]:
     """The spec's final-retraining (lr, batch) for the architecture's space and the dataset."""
     return FINAL_SETTINGS[(space_of(arch), dataset_key(schema))]
+
+
+def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None) -> Recipe:
+    """The searched model's own recipe under the fair protocol: NASRec's final Adagrad (§7.3 lr for the
+    architecture's space and dataset, eps 1e-2, clip 5) with a linear warm-up over 10% of epoch one."""
+    base = final_settings(arch, schema)[0]
+    return Recipe("adagrad", float(lr if lr is not None else base), warmup=0.1, clip=5.0,
+                  source="NASRec final training (method.md §7.3): Adagrad, lr per space and dataset, clip 5")
+
+
+def train_arch_protocol(
+    arch: Architecture,
+    cache: Any,
+    *,
+    out_dir: str | Path,
+    recipe: Recipe,
+    protocol: Protocol = Protocol(),
+    layernorm: bool | str | None = "arch",
+    seed: int = 0,
+    test: bool = True,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train `arch` from scratch under the fair protocol (recnas.train._protocol.fit); -> metrics with
+    flops, macs, params and embedding_params added. Writes out_dir/arch.json too."""
+    from recnas.nn import build_model
+
+    ln = _layernorm(arch, layernorm)
+    arch = arch.with_layernorm(ln)
+    out = Path(out_dir)
+    atomic_write_json(out / "arch.json", arch.to_dict())
+    torch.manual_seed(seed)
+    model = build_model(arch, cache.schema, layernorm=ln)
+    m = fit(model, cache, recipe=recipe, protocol=protocol, out_dir=out, seed=seed, test=test, device=device,
+            settings={"arch": arch.to_dict(), "layernorm": ln, "cap": _cache_cap(cache),
+                      "table_sizes": list(cache.schema.table_sizes)},
+            progress=progress, desc=f"arch s{seed}")
+    if "flops" not in m:
+        fc = count(arch, cache.schema)
+        m.update(flops=fc.flops, macs=fc.macs, params=fc.params, embedding_params=fc.embedding_params)
+        atomic_write_json(out / "metrics.json", m)
+    return m
 
 
 def _layernorm(arch: Architecture, layernorm: bool | str | None) -> bool:

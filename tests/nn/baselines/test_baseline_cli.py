@@ -34,10 +34,10 @@ def test_baseline_cli_writes_metrics(synth: Path, tmp_path: Path) -> None:
         str(synth),
         "--out",
         str(out),
-        "--max-steps",
-        "3",
+        "--max-epochs",
+        "2",
         "--batch-size",
-        "256",
+        "1024",
         "--threads",
         "1",
     ]
@@ -45,8 +45,9 @@ def test_baseline_cli_writes_metrics(synth: Path, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     printed = json.loads(res.stdout.strip().splitlines()[-1])
     m = json.loads((out / "metrics.json").read_text())
-    assert printed["model"] == m["model"] == "fm" and m["steps"] == 3
-    assert m["evaluated_on"] == "val" and m["test"]["rows"] > 0 and 0.0 < m["auc"] < 1.0
+    assert printed["model"] == m["model"] == "fm" and m["epochs_run"] == 2 and m["steps"] == 2 * (3200 // 1024)
+    assert m["evaluated_on"] == "test" and m["test"]["rows"] == 400 and 0.0 < m["auc"] < 1.0
+    assert printed["regret"] == m["regret"] > 0  # a synthetic cache knows its oracle
 
 
 def test_baseline_cli_errors_are_one_line(
@@ -63,10 +64,9 @@ def test_compare_cli_writes_report_fragment(
     run = tmp_path / "run"
     run.mkdir()
     (run / "data.json").write_text(json.dumps({"cache": str(synth)}))
-    assert main(["compare", str(run), "--models", "lr,dlrm", "--max-steps", "2"]) == 0
+    args = ["compare", str(run), "--models", "lr,dlrm", "--max-epochs", "1", "--batch-size", "1024", "--seeds", "2"]
+    assert main(args) == 0
     text = (run / "report_sections" / "50_baselines.md").read_text()
-    assert (
-        "| LR | small |" in text and "| DLRM | small |" in text and "BARS" in text
-    )  # Criteo-named
-    assert text in capsys.readouterr().out
-    assert json.loads((run / "baselines" / "dlrm.json").read_text())["steps"] == 2
+    assert "| LR | small | 2 |" in text and "| DLRM | small | 2 |" in text and "BARS" in text  # Criteo-named
+    assert text in capsys.readouterr().out and "Oracle regret" in text
+    assert json.loads((run / "baselines" / "dlrm" / "seed-1" / "metrics.json").read_text())["epochs_run"] == 1

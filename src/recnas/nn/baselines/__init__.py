@@ -1,4 +1,5 @@
-"""recnas.nn.baselines: hand-crafted CTR models in the recnas harness (issue 5; docs/baselines.md).
+"""recnas.nn.baselines: hand-crafted CTR models (issue 5; docs/baselines.md). Models only: training them
+under the fair protocol is recnas.train (train_baseline, compare_run).
 
 Every model is built from a FeatureSchema and maps forward(dense [B, D0], sparse [B, F]) -> logits [B].
 Importing this package registers: lr, fm, dnn, wide_deep, deepfm, dcnv2, dcnv2_parallel, xdeepfm,
@@ -17,10 +18,6 @@ from recnas.nn.baselines import lr as _lr  # noqa: F401
 from recnas.nn.baselines import wide_deep as _wide_deep  # noqa: F401
 from recnas.nn.baselines import xdeepfm as _xdeepfm  # noqa: F401
 from recnas.nn.baselines._common import BaselineCost
-from recnas.nn.baselines._compare import DEFAULT_MODELS
-from recnas.nn.baselines._compare import compare_run
-from recnas.nn.baselines._compare import comparison_table
-from recnas.nn.baselines._harness import train_baseline
 from recnas.nn.baselines._registry import BaselineSpec
 from recnas.nn.baselines._registry import create_baseline
 from recnas.nn.baselines._registry import flop_count
@@ -31,11 +28,8 @@ from recnas.nn.baselines._registry import param_count
 from recnas.nn.baselines._registry import resolve_preset
 
 __all__ = [
-    "DEFAULT_MODELS",
     "BaselineCost",
     "BaselineSpec",
-    "compare_run",
-    "comparison_table",
     "create_baseline",
     "flop_count",
     "get_baseline",
@@ -43,5 +37,4 @@ __all__ = [
     "list_presets",
     "param_count",
     "resolve_preset",
-    "train_baseline",
 ]
