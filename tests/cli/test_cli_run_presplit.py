@@ -46,6 +46,7 @@ def test_run_config_with_pre_split_files_keeps_the_split(tmp_path: Path, capsys)
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["data"]["files"]["val"] == str(tmp_path / "raw" / "val.txt")
     assert "# notice: data.protocol 'ratio'" in (out / "config.yaml").read_text()
+    assert "- data.protocol 'ratio' keeps the given split" in (out / "report.md").read_text()
 
 
 def test_a_dataset_without_a_recipe_gets_a_recorded_notice(tmp_path: Path, capsys) -> None:
@@ -66,3 +67,4 @@ def test_a_dataset_without_a_recipe_gets_a_recorded_notice(tmp_path: Path, capsy
     assert f"notice: {note}" in capsys.readouterr().err
     state = json.loads((out / "state.json").read_text())
     assert any(note in n for n in state["stages"]["data"]["summary"]["notices"])
+    assert f"- {note}" in (out / "report.md").read_text()  # the report lists it too

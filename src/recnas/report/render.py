@@ -107,7 +107,23 @@ def _header(rd: RunDir) -> str:
             f"{rows.get('train')}/{rows.get('val')}/{rows.get('test')}; "
             f"cache `{data.get('cache')}`."
         )
+    notices = _notices(rd)
+    if notices:
+        lines += ["", "Notices (settings this run ignores or fills in):", ""]
+        lines += [f"- {n}" for n in notices]
     return "\n".join(lines) + "\n"
+
+
+def _notices(rd: RunDir) -> list[str]:
+    """The run's notices: atop config.yaml (load time) and in the stages' summaries (run time)."""
+    notes = []
+    if rd.config.is_file():
+        prefix = "# notice: "
+        lines = rd.config.read_text().splitlines()
+        notes += [x[len(prefix) :] for x in lines if x.startswith(prefix)]
+    for stage in _state(rd).values():
+        notes += list((stage.get("summary") or {}).get("notices") or [])
+    return notes
 
 
 def _search_section(rd: RunDir, records: list[Any]) -> list[str]:
