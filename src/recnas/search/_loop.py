@@ -172,7 +172,7 @@ def _check_meta(
     now = {"seed": seed, "searcher": meta["searcher"], **meta["settings"]}
     diff = [
         f"{k}={was.get(k, '(not recorded)')!r}, this run has {now.get(k, '(not recorded)')!r}"
-        for k in sorted(set(was) | set(now), key=list({**was, **now}).index)
+        for k in {**was, **now}  # every key of either, in recorded order
         if was.get(k) != now.get(k)
     ]
     if diff:
