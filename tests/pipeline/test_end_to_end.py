@@ -32,6 +32,7 @@ SMALL = [
     "final.top_k=2",
     "final.topk_batch=128",
     "final.batch=128",
+    "final.max_epochs=4",
     "final.random_controls=2",
     "threads=1",
     "codesign.enabled=false",

@@ -161,3 +161,21 @@ def test_bad_settings_are_one_line_errors(mem_cache, tmp_path: Path) -> None:
         Protocol(monitor="accuracy")
     with pytest.raises(ConfigError, match="patience"):
         Protocol(patience=0)
+
+
+def test_a_run_trained_without_test_is_tested_later_without_retraining(mem_cache, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    proto = Protocol(max_epochs=2, batch_size=256)
+    a = fit(_model(), mem_cache, recipe=ADAM, protocol=proto, out_dir=tmp_path, test=False, progress=False)
+    assert "test" not in a and a["evaluated_on"] == "val"
+    real = _protocol._train_epoch
+
+    def boom(*a, **kw):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(_protocol, "_train_epoch", boom)
+    b = fit(_model(seed=5), mem_cache, recipe=ADAM, protocol=proto, out_dir=tmp_path, progress=False)
+    assert b["val_by_epoch"] == a["val_by_epoch"] and b["evaluated_on"] == "test" and b["test"]["rows"] == 200
+    monkeypatch.setattr(_protocol, "_train_epoch", real)
+    whole = fit(_model(), mem_cache, recipe=ADAM, protocol=proto, out_dir=tmp_path / "whole", progress=False)
+    assert b["test"] == whole["test"]  # the best weights were restored before the late test

@@ -360,10 +360,16 @@ def _train_fair(ctx: Context, arch: Any, out_dir: Path, *, seed: int, test: bool
     )
 
 
-def _fair_seeds(ctx: Context, arch: Any, out_dir: Path) -> dict[str, Any]:
-    """`arch` trained with final.seeds seeds (out_dir/seed-N); the summary row (mean, std, SE, regret)."""
+def _fair_seeds(ctx: Context, arch: Any, out_dir: Path, first: Path | None = None) -> dict[str, Any]:
+    """`arch` trained with final.seeds seeds (out_dir/seed-N); the summary row (mean, std, SE, regret).
+
+    `first`: the folder where the first seed already trained without its test (the top-k winner): it
+    is tested there instead of trained again."""
     f = ctx.cfg.final
-    runs = [_train_fair(ctx, arch, out_dir / f"seed-{f.seed + k}", seed=f.seed + k) for k in range(f.seeds)]
+    dirs = [out_dir / f"seed-{f.seed + k}" for k in range(f.seeds)]
+    if first is not None:
+        dirs[0] = first
+    runs = [_train_fair(ctx, arch, d, seed=f.seed + k) for k, d in enumerate(dirs)]
     row = need("recnas.train", "summarize_seeds", "final")(runs)
     recipe = runs[0]["settings"]["recipe"]
     return {
@@ -389,7 +395,9 @@ def stage_final(ctx: Context) -> dict[str, Any]:
     """Train the winner from scratch and test it once per seed (fair protocol; nasrec: on train+val)."""
     arch = winner_arch(ctx)
     if ctx.cfg.final.protocol == "fair":
-        row = _fair_seeds(ctx, arch, ctx.rd.final)
+        doc = json.loads((ctx.rd.topk / "summary.json").read_text())
+        won = next(r for r in doc["candidates"] if r["rank"] == doc["winner"])
+        row = _fair_seeds(ctx, arch, ctx.rd.final, first=ctx.rd.topk / f"{won['rank']:02d}-{won['hash'][:12]}")
         atomic_write_json(ctx.rd.metrics, {"searched": {"arch": arch.to_dict(), **row}})
         return {k: row[k] for k in ("test_logloss", "test_logloss_std", "test_auc", "regret", "seeds")}
     recipe = _final_recipe(ctx, arch)

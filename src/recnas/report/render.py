@@ -169,8 +169,11 @@ def _final_section(rd: RunDir) -> list[str]:
     from recnas.report.plots import plot_final_comparison
 
     plot_final_comparison(rows, rd.plots / "final_comparison.png")
+    fair = "protocol" in ((_json(rd.metrics) or {}).get("searched") or {})
+    how = ("fair protocol: trained on train, best epoch on val, tested once per seed" if fair
+           else "trained on train+val, tested once")
     return [
-        "## Final models (trained on train+val, tested once)",
+        f"## Final models ({how})",
         "",
         T.final_table(rows).markdown(),
         "",

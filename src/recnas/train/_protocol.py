@@ -209,7 +209,8 @@ def fit(
 ) -> dict[str, Any]:
     """Train `model` (already built and seeded by the caller) under the fair protocol; -> metrics.
 
-    Writes out_dir/{state.pt, best.pt, epochs.json, metrics.json}. metrics: `val` (the best epoch's
+    Writes out_dir/{state.pt, best.pt, epochs.json, metrics.json}. A finished out_dir trained with the
+    same settings but test=False is only tested (the test split is still touched once). metrics: `val` (the best epoch's
     validation scores), `test` (once, with the best weights, when `test`), `val_by_epoch`, `best_epoch`,
     `epochs_run`, `stopped_early`, `steps`, `train_seconds`, `settings`. A finished out_dir with the same
     settings is returned as is.
@@ -227,6 +228,12 @@ def fit(
         prev = json.loads(done.read_text())
         if prev.get("settings") == full:
             return prev
+        if test and prev.get("settings") == {**full, "test": False}:
+            # the same training already ran without its test (e.g. a top-k candidate that won):
+            # its best weights are tested now, once, instead of being trained again
+            model.to(device)
+            st = {"history": prev["val_by_epoch"], "steps": prev["steps"], "seconds": prev["train_seconds"]}
+            return _finish(model, cache, out, st, full, protocol, test=True, device=device)
     out.mkdir(parents=True, exist_ok=True)
     if recipe.embedding_init_std is not None:
         with torch.no_grad():
