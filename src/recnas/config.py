@@ -170,6 +170,9 @@ class SupernetConfig:
     )
     batch: int | None = _opt(None, min=1, help="null = 512 (Criteo, Avazu) or 1024 (KDD)")
     lr: float = _opt(0.12, gt=0.0)
+    warmup_slope: float | None = _opt(
+        0.12 / 7162, gt=0.0, help="lr gained per warm-up step at most (null = the spec's 10%)"
+    )
     warmup: int | None = _opt(
         None, min=0, help="full-path warm-up steps T (null = dataset default)"
     )

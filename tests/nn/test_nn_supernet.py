@@ -37,6 +37,14 @@ def _batch(schema: FeatureSchema = SCHEMA, seed: int = 0) -> tuple[torch.Tensor,
     return dense, sparse
 
 
+def _trained_head(sn: Supernet) -> Supernet:
+    """A non-zero shared head (a fresh supernet's is zero), so equality tests compare real outputs."""
+    bound = (6.0 / (sn.head_weight.numel() + 1)) ** 0.5
+    with torch.no_grad():
+        sn.head_weight.uniform_(-bound, bound)
+    return sn
+
+
 def _narrow(name: str) -> SearchSpace:
     """The named space with fewer widths (keeps d = 16 / 128 identity cases, slicing and k(d) prefixes)
     so the test matrix stays fast; the true widths are covered by the full-space tests below."""
@@ -49,7 +57,7 @@ def net(request) -> tuple[Supernet, SearchSpace, bool]:  # noqa: ANN001
     name, ln = request.param
     torch.manual_seed(0)
     space = _narrow(name)
-    sn = Supernet(SCHEMA, space, layernorm=ln)
+    sn = _trained_head(Supernet(SCHEMA, space, layernorm=ln))
     with torch.no_grad():  # non-trivial LN affine params so slicing errors in them would show
         for name, p in sn.named_parameters():
             if "ln_" in name:
@@ -75,7 +83,7 @@ def test_inherited_standalone_equals_fixed_path(net) -> None:  # noqa: ANN001
 def test_full_path_equals_standalone() -> None:
     torch.manual_seed(0)
     space = _narrow("full")
-    sn = Supernet(SCHEMA, space)
+    sn = _trained_head(Supernet(SCHEMA, space))
     arch = full_path(space)
     dense, sparse = _batch()
     model = inherit_weights(build_model(arch, SCHEMA), sn, arch)
@@ -87,7 +95,7 @@ def test_full_path_equals_standalone() -> None:
 def full_net() -> Supernet:
     """One supernet of the true NASRec-Full space (widths up to 1024), shared by the tests below."""
     torch.manual_seed(0)
-    return Supernet(SCHEMA, get_space("full"))
+    return _trained_head(Supernet(SCHEMA, get_space("full")))
 
 
 @pytest.fixture()
@@ -162,6 +170,52 @@ def test_d2s_items_do_not_get_the_fm_term() -> None:
         fm = model.blocks["1"].fm(s_items.reshape(B, 16, 16), 128)
         assert fm.abs().sum() > 0
         assert torch.allclose(y - fm, q, atol=1e-5)
+
+
+def test_fresh_supernet_starts_every_path_at_the_prior() -> None:
+    """The shared head starts at zero: any path's logit is the bias, so its loss is log 2 at init."""
+    sn = Supernet(SCHEMA, _narrow("full"))
+    dense, sparse = _batch()
+    rng = random.Random(2)
+    for arch in [sample_arch(_narrow("full"), rng) for _ in range(3)]:
+        with torch.no_grad():
+            assert torch.equal(sn(dense, sparse, arch), torch.zeros(B))
+    sn(dense, sparse, arch).sum().backward()
+    assert sn.head_weight.grad.abs().sum() > 0  # the head learns at once, the body from step 2
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_fm_paths_at_d16_start_bounded(fresh: Supernet, scale: float) -> None:
+    """Paths whose last block has d = 16 with FM on start at a bounded loss and gradient norm.
+
+    The raw FM vector is a sum of s (s - 1) item products; added unprojected at d = 16 it started
+    such paths at a loss of ~8 (gradient norm ~300). Projected and normalised, it is bounded whatever
+    the scale of the items (`scale` inflates the embeddings).
+    """
+    sn, rng, n = fresh, random.Random(5), 256
+    g = torch.Generator().manual_seed(1)
+    dense = torch.randn(n, SCHEMA.num_dense, generator=g)
+    sparse = torch.stack([torch.randint(0, k, (n,), generator=g) for k in SCHEMA.table_sizes], 1)
+    label = (torch.rand(n, generator=g) < 0.25).float()
+    saved = sn.embedding.weight.detach().clone()
+    with torch.no_grad():
+        sn.embedding.weight.mul_(scale)
+    try:
+        for _ in range(6):
+            arch = sample_arch(get_space("full"), rng)
+            last = replace(arch.blocks[-1], dense_width=16, sparse_width=64, fm=True)
+            arch = Architecture(arch.blocks[:-1] + (last,))
+            sn.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(sn(dense, sparse, arch), label)
+            loss.backward()
+            norm = torch.sqrt(sum(p.grad.coalesce()._values().pow(2).sum() if p.grad.is_sparse
+                                  else p.grad.pow(2).sum() for p in sn.parameters() if p.grad is not None))
+            assert loss.item() < 1.5, (loss.item(), arch)
+            assert norm.item() < 20.0, (norm.item(), arch)
+    finally:
+        with torch.no_grad():
+            sn.embedding.weight.copy_(saved)
+        sn.zero_grad(set_to_none=True)
 
 
 def test_head_slices_and_features(fresh: Supernet) -> None:

@@ -117,34 +117,58 @@ def test_train_architecture_writes_metrics(tiny_schema, tiny_space, mem_cache, t
 
 
 def test_ranking_study(tiny_schema, tiny_space, mem_cache, tmp_path):
+    """Ground truth once for every variant, cached and resumed; one interval per variant."""
+    from recnas.errors import RecnasError
+    from recnas.train import ScoringSettings
     from recnas.train import ranking_study
+    from recnas.train import scratch_fit
 
     net = Supernet(tiny_schema, tiny_space)
-    train_supernet(
-        net,
-        mem_cache,
-        space=tiny_space,
-        batch_size=64,
-        max_steps=6,
-        ckpt_path=tmp_path / "s.pt",
-        progress=False,
-    )
-    r = ranking_study(
-        tmp_path / "s.pt",
-        mem_cache,
-        out_dir=tmp_path / "study",
-        k=4,
-        train_steps=4,
-        batch_size=64,
-        finetune_steps=5,
-        val_rows=200,
-        progress=False,
-    )
-    assert len(r["subnets"]) == 4
-    assert -1.0 <= r["kendall_tau_finetuned"]["tau"] <= 1.0
-    saved = json.loads((tmp_path / "study" / "ranking.json").read_text())
-    assert saved["kendall_tau_1step"] == r["kendall_tau_1step"]
-    assert "Kendall tau" in (tmp_path / "study" / "ranking.md").read_text()
+    kw = dict(space=tiny_space, batch_size=64, max_steps=6, progress=False)
+    train_supernet(net, mem_cache, ckpt_path=tmp_path / "s.pt", **kw)
+    fit, recipe = scratch_fit(max_epochs=1, batch_size=64)
+    calls = []
+
+    def counted(*a):
+        calls.append(a[0])
+        return fit(*a)
+
+    study = dict(k=5, settings=ScoringSettings(finetune_steps=5, val_rows=200), progress=False)
+    variants = {"a": tmp_path / "s.pt", "b": tmp_path / "s.pt"}
+    r = ranking_study(variants, mem_cache, counted, out_dir=tmp_path / "st", recipe=recipe, **study)
+    assert len(calls) == 5 and len(r["subnets"]) == 5  # trained once, not once per variant
+    a, b = r["variants"]
+    assert a["finetuned"] == b["finetuned"] and -1.0 <= a["finetuned"]["tau"] <= 1.0
+    assert a["finetuned"]["ci_low"] <= a["finetuned"]["tau"] <= a["finetuned"]["ci_high"]
+    saved = json.loads((tmp_path / "st" / "ranking.json").read_text())
+    assert saved["variants"][0]["finetuned"] == a["finetuned"]
+    assert "95% CI" in (tmp_path / "st" / "ranking.md").read_text()
+    # a torn last line (killed writer) is retrained; the rest comes from the cache
+    gt = tmp_path / "st" / "ground_truth.jsonl"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
+    calls.clear()
+    again = ranking_study(variants, mem_cache, counted, out_dir=tmp_path / "st", recipe=recipe,
+                          **study)
+    assert len(calls) == 1
+    assert [s["val_logloss"] for s in again["subnets"]] == [s["val_logloss"] for s in r["subnets"]]
+    with pytest.raises(RecnasError, match="other settings"):
+        ranking_study(variants, mem_cache, fit, out_dir=tmp_path / "st",
+                      recipe={**recipe, "max_epochs": 2}, **study)
+
+
+def test_kendall_interval_and_p_value():
+    from recnas.train._study import kendall
+
+    x = [float(i) for i in range(30)]
+    same = kendall(x, [v + 0.1 for v in x])
+    assert same["tau"] == pytest.approx(1.0) and same["ci_low"] == pytest.approx(1.0)
+    assert same["p_value"] < 1e-6
+    flip = kendall(x, [-v for v in x])
+    assert flip["tau"] == pytest.approx(-1.0)
+    rng = np.random.default_rng(0)
+    noise = kendall(x, list(rng.normal(size=30)))
+    assert noise["ci_low"] < 0.0 < noise["ci_high"] and noise["p_value"] > 0.05
 
 
 def test_supernet_resume_is_bit_exact(tiny_schema, tiny_space, mem_cache, tmp_path):

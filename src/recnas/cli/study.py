@@ -1,60 +1,119 @@
-"""`recnas study ranking`: Kendall tau, supernet scores vs training from scratch (§5)."""
+"""`recnas study ranking`: Kendall tau of supernet scores against training from scratch (§5)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import Any
+
+from recnas.errors import RecnasError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Subcommand: ranking."""
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = sub.add_parser("ranking", help="train K random subnets and rank-correlate supernet scores")
-    p.add_argument("--supernet", type=Path, required=True, help="supernet checkpoint (supernet.pt)")
+    p = sub.add_parser(
+        "ranking",
+        help="train K random subnets from scratch once and rank-correlate each supernet's scores",
+    )
+    p.add_argument(
+        "--supernet",
+        action="append",
+        required=True,
+        metavar="[NAME=]CKPT",
+        help="supernet checkpoint, repeatable to compare variants on the same subnets",
+    )
     p.add_argument("--data", type=Path, required=True, help="prepared cache directory")
+    p.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
     p.add_argument(
-        "--out", type=Path, required=True, help="output folder (ranking.json, ranking.md)"
+        "--config",
+        type=Path,
+        help="run config whose search stage's scoring settings to use (default: the spec's)",
     )
-    p.add_argument("--k", type=int, default=8, help="number of random subnets (default 8)")
-    p.add_argument(
-        "--train-steps", type=int, help="from-scratch steps per subnet (default 1 epoch)"
-    )
-    p.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
-    p.add_argument(
-        "--finetune-steps", type=int, default=500, help="head fine-tune steps (default 500)"
-    )
-    p.add_argument(
-        "--val-rows", type=int, default=1_228_800, help="val rows scored (default 1228800)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--k", type=int, default=30, help="number of random subnets (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="subnet draw and training seed (default 0)")
+    p.add_argument("--finetune-steps", type=int, help="head fine-tune steps (default: config/500)")
+    p.add_argument("--finetune-lr", type=float, help="head fine-tune lr (default: config/0.04)")
+    p.add_argument("--batch-size", type=int, help="fine-tune batch (default: config/dataset's)")
+    p.add_argument("--val-rows", type=int, help="val rows scored (default: config/1228800)")
+    p.add_argument("--max-epochs", type=int, default=3,
+                   help="from-scratch epochs per subnet at most (early stopping; default 3)")
+    p.add_argument("--patience", type=int, default=1,
+                   help="stop after this many epochs without a better val log loss (default 1)")
+    p.add_argument("--train-batch-size", type=int, help="from-scratch batch (default: dataset's)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
 
 
+def _variants(specs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, spec in enumerate(specs):
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = (Path(spec).parent.name or f"supernet{i}"), spec
+        if name in out:
+            raise RecnasError(f"--supernet: the name {name!r} is given twice; use NAME=CKPT")
+        out[name] = path
+    return out
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The search stage's scorer settings: from --config as stage_search builds them, then flags."""
+    from recnas.train import ScoringSettings
+
+    base: dict[str, Any] = {}
+    if args.config is not None:
+        from recnas.config import load_config
+
+        cfg = load_config(args.config)
+        s = cfg.search
+        base = {
+            "finetune_steps": s.finetune_steps,
+            "lr": s.finetune_lr,
+            "batch_size": s.finetune_batch or cfg.supernet.batch,
+            "val_rows": s.val_rows,
+            "seed": s.seed,
+        }
+    flags = {
+        "finetune_steps": args.finetune_steps,
+        "lr": args.finetune_lr,
+        "batch_size": args.batch_size,
+        "val_rows": args.val_rows,
+    }
+    base.update({k: v for k, v in flags.items() if v is not None})
+    return ScoringSettings(**base)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the study and print the two taus."""
+    """Run the study and print each variant's tau and interval."""
     from recnas.data import open_cache
     from recnas.train import ranking_study
+    from recnas.train import scratch_fit
 
+    fit, recipe = scratch_fit(
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        batch_size=args.train_batch_size,
+        device=args.device,
+    )
     r = ranking_study(
-        args.supernet,
+        _variants(args.supernet),
         open_cache(args.data),
+        fit,
         out_dir=args.out,
+        recipe=recipe,
         k=args.k,
-        train_steps=args.train_steps,
-        batch_size=args.batch_size,
-        finetune_steps=args.finetune_steps,
-        val_rows=args.val_rows,
+        settings=_settings(args),
         seed=args.seed,
         device=args.device,
     )
-    print(
-        json.dumps(
-            {
-                "kendall_tau_finetuned": r["kendall_tau_finetuned"]["tau"],
-                "kendall_tau_1step": r["kendall_tau_1step"]["tau"],
-                "report": str(args.out / "ranking.md"),
-            }
-        )
-    )
+    summary = {
+        v["variant"]: {
+            "tau": round(v["finetuned"]["tau"], 4),
+            "ci95": [round(v["finetuned"]["ci_low"], 4), round(v["finetuned"]["ci_high"], 4)],
+            "p": v["finetuned"]["p_value"],
+        }
+        for v in r["variants"]
+    }
+    print(json.dumps({"k": r["k"], "variants": summary, "report": str(args.out / "ranking.md")}))
     return 0

@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=1, help="epochs over the train split (default 1)")
     p.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
     p.add_argument("--lr", type=float, default=0.12, help="Adagrad learning rate (default 0.12)")
+    p.add_argument("--warmup-slope", type=float,
+                   help="lr gained per warm-up step at most; short runs peak lower "
+                        "(default 0.12/7162, the paper's; 0 = the spec's 10%% warm-up)")
     p.add_argument("--warmup-steps", type=int,
                    help="full-path warm-up T (default: the dataset's, at most 20%% of the steps)")
     p.add_argument("--coin", default="path", choices=("path", "block"),
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from recnas.nn import Supernet
     from recnas.train import default_batch_size
     from recnas.train import train_supernet
+    from recnas.train._schedule import WARMUP_SLOPE
 
     env = init_distributed(args.device)
     cache = open_cache(args.data)
@@ -89,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     res = train_supernet(
         net, cache, space=space, strategy=args.strategy, epochs=args.epochs,
         max_steps=args.max_steps, batch_size=bs, lr=args.lr, full_path_steps=args.warmup_steps,
+        warmup_slope=WARMUP_SLOPE if args.warmup_slope is None else (args.warmup_slope or None),
         coin=args.coin, seed=args.seed, device=env.device, ckpt_path=run_dir.supernet,
         ckpt_every=args.ckpt_every, resume=True, metrics_path=run_dir.supernet_metrics,
         log_every=args.log_every, loader=loader, is_main=env.is_main,

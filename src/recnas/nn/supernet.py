@@ -67,10 +67,12 @@ class Supernet(nn.Module):
                         layernorm=self.layernorm, elastic=True)
             for i in range(1, self.num_blocks + 1)])
         # head over [y_n (dmax slots); items of block n (smax + 8 slots) x E], item-major
-        self.head_weight = nn.Parameter(torch.empty(self.dmax + e * slot))
+        # The shared head starts at zero, so every path starts at its bias alone (train_supernet
+        # sets it to the base-rate logit: loss = the base-rate entropy) instead of a random
+        # projection of up to 2,176 LN'd features (logit std ~1.4, loss ~1.9x the base-rate
+        # entropy on the demo data; docs/supernet.md). The body gets gradients from step 2 on.
+        self.head_weight = nn.Parameter(torch.zeros(self.dmax + e * slot))
         self.head_bias = nn.Parameter(torch.zeros(1))
-        bound = (6.0 / (self.head_weight.numel() + 1)) ** 0.5  # Xavier-uniform of a [1, H] Linear
-        nn.init.uniform_(self.head_weight, -bound, bound)
         self._plans: OrderedDict[Architecture, tuple[BlockPlan, ...]] = OrderedDict()
 
     def plan(self, arch: Architecture) -> tuple[BlockPlan, ...]:

@@ -157,6 +157,7 @@ def stage_supernet(ctx: Context) -> dict[str, Any]:
         max_steps=s.max_steps,
         batch_size=s.batch,
         lr=s.lr,
+        warmup_slope=s.warmup_slope,
         full_path_steps=s.warmup,
         coin=s.coin,
         seed=s.seed,

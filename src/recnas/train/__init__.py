@@ -25,7 +25,9 @@ from recnas.train._schedule import warmup_steps
 from recnas.train._scoring import CandidateScorer
 from recnas.train._scoring import HeadModel
 from recnas.train._standalone import final_settings
+from recnas.train._study import ScoringSettings
 from recnas.train._study import ranking_study
+from recnas.train._study import scratch_fit
 from recnas.train._standalone import retrain_topk
 from recnas.train._standalone import searched_recipe
 from recnas.train._standalone import train_arch_protocol
@@ -49,6 +51,7 @@ __all__ = [
     "summarize_seeds",
     "train_baseline",
     "SUPERNET_DEFAULTS",
+    "ScoringSettings",
     "CandidateScorer",
     "HeadModel",
     "TrainResult",
@@ -63,6 +66,7 @@ __all__ = [
     "make_optimizer",
     "path_rng",
     "ranking_study",
+    "scratch_fit",
     "retrain_topk",
     "searched_recipe",
     "train_arch_protocol",

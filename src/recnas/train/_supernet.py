@@ -7,6 +7,7 @@ independent coins). Defaults per dataset come from §4.3, scaled down when the d
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from recnas.train._checkpoint import load_model_state
 from recnas.train._loop import PathFn
 from recnas.train._loop import TrainResult
 from recnas.train._loop import train
+from recnas.train._schedule import WARMUP_SLOPE
+from recnas.train._schedule import bounded_warmup
+from recnas.train._schedule import warmup_steps
 
 # method.md §4.2-4.3: (batch size, full-path warm-up steps T)
 SUPERNET_DEFAULTS: dict[str, tuple[int, int]] = {
@@ -59,6 +63,27 @@ def default_batch_size(schema: FeatureSchema) -> int:
 def default_full_path_steps(schema: FeatureSchema, total_steps: int) -> int:
     """The spec's T for the dataset, capped at 20% of the run so small runs still sample paths."""
     return min(SUPERNET_DEFAULTS[dataset_key(schema)][1], int(WARMUP_FRACTION_CAP * total_steps))
+
+
+def train_positive_rate(cache: Any) -> float | None:
+    """Share of clicks in the cache's train split, from its meta.json (None when not recorded)."""
+    meta = getattr(cache, "meta", None) or {}
+    pos, rows = (meta.get("positives") or {}).get("train"), (meta.get("rows") or {}).get("train")
+    return float(pos) / float(rows) if pos is not None and rows else None
+
+
+def _prior_bias(supernet: nn.Module, cache: Any) -> None:
+    """Set an untrained supernet's head bias to the base-rate logit (a trained one is left alone).
+
+    Untrained = its shared head weights are still all zero (their init); a resumed run then loads
+    its own bias from the checkpoint over this one.
+    """
+    w, b = getattr(supernet, "head_weight", None), getattr(supernet, "head_bias", None)
+    prior = train_positive_rate(cache)
+    if w is None or b is None or prior is None or not 0.0 < prior < 1.0 or bool(w.any()):
+        return
+    with torch.no_grad():
+        b.fill_(math.log(prior / (1.0 - prior)))
 
 
 def warmup_path_fn(
@@ -100,6 +125,7 @@ def train_supernet(
     max_steps: int | None = None,
     batch_size: int | None = None,
     lr: float = 0.12,
+    warmup_slope: float | None = WARMUP_SLOPE,
     full_path_steps: int | None = None,
     coin: str = "path",
     seed: int = 0,
@@ -116,8 +142,13 @@ def train_supernet(
     stop_at: int | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train `supernet` on the cache's train split (spec: Adagrad lr 0.12, 10% warm-up, clip 5).
+    """Train `supernet` on the cache's train split (spec: Adagrad lr 0.12, clip 5).
 
+    An untrained supernet's head bias starts at the train split's base-rate logit (its head
+    weights start at zero, so every path starts at the base-rate entropy).
+    The rate warms up from ~0 gaining at most `warmup_slope` a step, and peaks lower than `lr` when
+    the run is too short to reach it (`bounded_warmup`); `warmup_slope=None` is the spec's plain
+    schedule (10% of the steps, then `lr`), which diverges on short runs (docs/supernet.md).
     `loader` overrides the default BatchLoader (a distributed run passes its rank's shard).
     """
     schema = supernet.schema
@@ -128,6 +159,10 @@ def train_supernet(
     if max_steps is not None:
         total = min(total, int(max_steps)) if total > 0 else int(max_steps)
     T = default_full_path_steps(schema, total) if full_path_steps is None else int(full_path_steps)
+    if warmup_slope is None:
+        lr_warm, peak = warmup_steps(total, 0.1), lr
+    else:
+        lr_warm, peak = bounded_warmup(total, lr, slope=warmup_slope)
     path_fn = warmup_path_fn(
         space, strategy=strategy, full_path_steps=T, coin=coin, layernorm=supernet.layernorm
     )
@@ -138,16 +173,19 @@ def train_supernet(
         "batch_size": bs,
         "full_path_steps": T,
         "coin": coin,
+        "requested_lr": lr,
+        "warmup_slope": warmup_slope,
         "shuffle": shuffle,
         "schema": schema.to_dict(),
         "layernorm": bool(supernet.layernorm),
     }
+    _prior_bias(supernet, cache)
     return train(
         supernet,
         loader,
-        lr=lr,
+        lr=peak,
         steps=total,
-        warmup=0.1,
+        warmup=lr_warm,
         clip=5.0,
         path_fn=path_fn,
         seed=seed,
