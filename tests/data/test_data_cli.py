@@ -55,3 +55,5 @@ def test_synth_cli_subprocess(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     meta = json.loads((out / "meta.json").read_text())
     assert meta["rows"]["train"] == 2400 and max(meta["table_sizes"]) == 500
+    orc = meta["oracle"]["test"]
+    assert orc["rows"] == 300 and f"log loss {orc['logloss']:.4f}" in r.stdout  # the oracle is reported

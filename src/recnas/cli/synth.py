@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
         r = c.meta["rows"]
         print(f"wrote cache {out}: train {r['train']}, val {r['val']}, test {r['test']} rows; "
               f"{c.schema.num_dense} dense, {c.schema.num_sparse} categorical (tables <= {cap})")
+        orc = (c.meta.get("oracle") or {}).get("test")
+        if orc:
+            print(f"oracle (Bayes-optimal) on test: log loss {orc['logloss']:.4f}, AUC {orc['auc']:.4f}; "
+                  f"base rate log loss {orc['base_logloss']:.4f}")
         return 0
     cap = args.table_cap if args.table_cap is not None else 1_000_000
     files = write_synth(args.out, fmt=args.format, rows=args.rows, seed=args.seed, table_cap=cap,
