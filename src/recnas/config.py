@@ -663,6 +663,14 @@ _USED: dict[str, tuple[Callable[[RunConfig], bool], str]] = {
     "data.files": (_prepare, "only data.source 'prepare' reads raw files"),
     "data.synth_rows": (lambda c: c.data.source == "synth", "data.source is not 'synth'"),
     "search.population": (lambda c: c.search.algo == "evolution", "search.algo is 'random'"),
+    "final.epochs": (
+        lambda c: c.final.protocol == "nasrec",
+        "final.protocol 'fair' trains up to final.max_epochs with early stopping",
+    ),
+    "final.max_epochs": (
+        lambda c: c.final.protocol == "fair" or c.baselines.enabled,
+        "final.protocol is 'nasrec' and no baselines run",
+    ),
     "codesign.budgets": (
         lambda c: c.codesign.enabled and c.codesign.mode == "budget",
         "codesign is not enabled in mode 'budget'",
@@ -684,6 +692,12 @@ for _key, _like in (
     ("search.generations", "search.population"),
     ("search.children", "search.population"),
     ("codesign.beta", "codesign.budgets"),
+    ("final.topk_epochs", "final.epochs"),
+    ("final.topk_lr", "final.epochs"),
+    ("final.topk_batch", "final.epochs"),
+    ("final.max_steps", "final.epochs"),
+    ("final.patience", "final.max_epochs"),
+    ("final.seeds", "final.max_epochs"),
 ):
     _USED[_key] = _USED[_like]
 

@@ -239,3 +239,15 @@ def test_an_unknown_baseline_is_caught_at_load() -> None:
         "DLRM",
         "dcn-v2",
     ]
+
+
+def test_final_keys_the_chosen_protocol_does_not_use_get_a_notice() -> None:
+    c = load_config(None, ["final.protocol=fair", "final.topk_epochs=2"])
+    assert c.notices == [
+        "final.topk_epochs is ignored: final.protocol 'fair' trains up to final.max_epochs "
+        "with early stopping"
+    ]
+    c = load_config(None, ["final.protocol=nasrec", "final.patience=3"])
+    assert c.notices == ["final.patience is ignored: final.protocol is 'nasrec' and no baselines run"]
+    with_baselines = ["final.protocol=nasrec", "baselines.enabled=true", "final.patience=3"]
+    assert load_config(None, with_baselines).notices == []  # the baselines train under it
