@@ -1,5 +1,5 @@
 """Validation of the PIM cost model against published numbers and invariants (pim.md section 5,
-V1-V7).
+V1-V8).
 
 `run_checks()` returns one `Check` per target: published value, model value, relative error, status.
 Statuses: PASS, FAIL, NOT_REPRODUCED (no honest derivation; not a failure), SKIP (optional tool

@@ -109,17 +109,37 @@ class ChoiceBlock(nn.Module):
         y = ys = None
         if plan.need_y:
             # out of place: D stays untouched for the d2s merger (reference defect 5)
-            y = dd + fake_quant(self.fm(ss, g.dense_width, ins.w_bits), a_bits) if g.fm else dd
+            fm = self.fm(ss, g.dense_width, ins.w_bits, a_bits) if g.fm else None
+            y = dd + fake_quant(fm, a_bits) if fm is not None else dd
         if plan.need_ys:
-            ys = torch.cat([ss, fake_quant(self.d2s(dd, ins.w_bits), a_bits)], dim=1) if g.d2s else ss
+            ys = torch.cat([ss, fake_quant(self.d2s(dd, ins.w_bits, a_bits), a_bits)], dim=1) if g.d2s else ss
         return y, ys
+
+
+# The PIM cost model's name of every crossbar layer (hardware/pim.py map_block), by op and attribute:
+# a quantised Proj records it, so a test can compare the quantisation points with what is charged.
+SITES: dict[str, dict[str, str]] = {
+    "fc": {"proj": "dense.fc"},
+    "dot_product": {"u": "dense.dp.dense_proj", "p": "dense.dp.item_proj", "out": "dense.dp.out"},
+    "gating": {"gate": "dense.gating.gate", "out": "dense.gating.proj"},
+    "sum": {"out": "dense.sum.proj"},
+    "efc": {"proj": "sparse.proj"},
+    "attention": {"proj": "sparse.proj", "qkv": "sparse.attn.qkv", "attn_out": "sparse.attn.out",
+                  "fc1": "sparse.attn.ffn1", "fc2": "sparse.attn.ffn2"},
+    "fm": {"proj": "merge.fm.proj"},
+    "d2s": {"proj": "merge.d2s"},
+}
 
 
 def _make(name: str, kind: str, dims: OpDims, layernorm: bool, elastic: bool) -> nn.Module:
     cls = OPS.get(name)
     if cls.kind != kind:
         raise ConfigError(f"op {name!r} is a {cls.kind} op, listed among the {kind} ops")
-    return cls(dims, layernorm=layernorm, elastic=elastic)
+    op = cls(dims, layernorm=layernorm, elastic=elastic)
+    for attr, child in op.named_children():
+        if attr in SITES.get(name, {}):
+            child.site = SITES[name][attr]
+    return op
 
 
 def run_blocks(blocks: Sequence[ChoiceBlock | None], arch: Architecture, plans: Sequence[BlockPlan],
@@ -134,7 +154,8 @@ def run_blocks(blocks: Sequence[ChoiceBlock | None], arch: Architecture, plans: 
             yss.append(None)
             continue
         w_bits, a_bits = bits.get(k, (None, None)) if bits else (None, None)
-        ins = BlockInputs(dense_cols=plan.dense_cols, item_cols=plan.item_cols, w_bits=w_bits)
+        ins = BlockInputs(dense_cols=plan.dense_cols, item_cols=plan.item_cols, w_bits=w_bits,
+                          a_bits=a_bits)
         if plan.need_x:
             ins.x = _cat([ys[j] for j in g.dense_idx])  # [B, Din]
         if plan.need_xs:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 import torch
 
@@ -28,6 +30,45 @@ def fake_quant(x: torch.Tensor, bits: int | None) -> torch.Tensor:
     scale = (x.detach().abs().amax() / qmax).clamp_min(1e-12)
     q = torch.clamp(torch.round(x / scale), -qmax, qmax) * scale
     return x + (q - x).detach()
+
+
+def fake_quant_weight(w: torch.Tensor, bits: int | None) -> torch.Tensor:
+    """Symmetric per-output-channel fake quantization of a weight [out, in] (one scale per row)."""
+    if bits is None or bits >= 32:
+        return w
+    if bits not in VALID_BITS:
+        raise ConfigError(f"fake_quant: bits = {bits}; valid: {list(VALID_BITS)}, 32 or None (off)")
+    qmax = float(2 ** (bits - 1) - 1)
+    scale = (w.detach().abs().amax(dim=-1, keepdim=True) / qmax).clamp_min(1e-12)
+    q = torch.clamp(torch.round(w / scale), -qmax, qmax) * scale
+    return w + (q - w).detach()
+
+
+_SITES: list[set[str]] = []  # open `record_sites` collectors
+
+
+@contextmanager
+def record_sites() -> Iterator[set[str]]:
+    """Collect the names of the quantisation sites the forwards inside run (for tests/reports)."""
+    sites: set[str] = set()
+    _SITES.append(sites)
+    try:
+        yield sites
+    finally:
+        _SITES.remove(sites)
+
+
+def note_site(site: str) -> None:
+    """Record that quantisation site `site` ran (a no-op unless `record_sites` is open)."""
+    for sites in _SITES:
+        sites.add(site)
+
+
+def quant_operand(x: torch.Tensor, bits: int | None, site: str) -> torch.Tensor:
+    """An interaction operand at the bits the cost model charges, recorded as `site`."""
+    if bits is not None:
+        note_site(site)
+    return fake_quant(x, bits)
 
 
 def check_bits(bits: BitsMap | None, num_blocks: int) -> None:

@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from recnas.nn.quant import fake_quant
+from recnas.nn.quant import fake_quant_weight
+from recnas.nn.quant import note_site
 
 Segments = tuple[tuple[int, int], ...]  # (start, width) column ranges of a shared weight
 
@@ -38,19 +40,20 @@ class OpDims:
 class BlockInputs:
     """What a block's ops read; `dense_cols`/`item_cols` are None in standalone form (all columns)."""
 
-    __slots__ = ("x", "X", "a", "b", "dense_cols", "item_cols", "w_bits")
+    __slots__ = ("x", "X", "a", "b", "dense_cols", "item_cols", "w_bits", "a_bits")
 
     def __init__(self, x: torch.Tensor | None = None, X: torch.Tensor | None = None,
                  a: torch.Tensor | None = None, b: torch.Tensor | None = None, *,
                  dense_cols: Segments | None = None, item_cols: Segments | None = None,
-                 w_bits: int | None = None) -> None:
+                 w_bits: int | None = None, a_bits: int | None = None) -> None:
         self.x = x  # [B, Din] dense sources concatenated (ascending index)
         self.X = X  # [B, N, E] sparse sources concatenated on the item axis
         self.a = a  # [B, d_left]
         self.b = b  # [B, d_right]
         self.dense_cols = dense_cols
         self.item_cols = item_cols
-        self.w_bits = w_bits
+        self.w_bits = w_bits  # every crossbar weight, per output channel
+        self.a_bits = a_bits  # every crossbar input and interaction operand
 
 
 def dp_items(width: int) -> int:
@@ -95,6 +98,7 @@ class Proj(nn.Module):
                  ln_gamma: float = 1.0) -> None:
         super().__init__()
         self.in_max, self.out_max = in_max, out_max
+        self.site = ""  # the cost model's name of this crossbar layer (set by the block builder)
         self.weight = nn.Parameter(torch.empty(out_max, in_max)) if linear else None
         self.bias = nn.Parameter(torch.zeros(out_max)) if (linear and bias) else None
         self.ln_weight = nn.Parameter(torch.full((out_max,), ln_gamma)) if ln else None
@@ -102,11 +106,15 @@ class Proj(nn.Module):
         if self.weight is not None:
             nn.init.xavier_uniform_(self.weight)
 
-    def linear(self, x: torch.Tensor, n: int, cols: Segments | None, w_bits: int | None) -> torch.Tensor:
-        """x @ W[:n, cols].T + b[:n] (no norm)."""
+    def linear(self, x: torch.Tensor, n: int, cols: Segments | None, w_bits: int | None,
+               a_bits: int | None = None) -> torch.Tensor:
+        """x @ W[:n, cols].T + b[:n] (no norm): a crossbar layer, weights per channel at `w_bits`,
+        its input at `a_bits` (the bits the cost model charges)."""
         w = take_cols(self.weight[:n], cols)
         b = None if self.bias is None else self.bias[:n]
-        return F.linear(x, fake_quant(w, w_bits), b)
+        if w_bits is not None or a_bits is not None:
+            note_site(self.site)
+        return F.linear(fake_quant(x, a_bits), fake_quant_weight(w, w_bits), b)
 
     def norm(self, y: torch.Tensor, n: int) -> torch.Tensor:
         """LayerNorm over the last axis with gamma[:n], beta[:n]; identity when LN is off."""
@@ -115,9 +123,9 @@ class Proj(nn.Module):
         return F.layer_norm(y, (n,), self.ln_weight[:n], self.ln_bias[:n])
 
     def forward(self, x: torch.Tensor, n: int, cols: Segments | None = None,
-                w_bits: int | None = None) -> torch.Tensor:
+                w_bits: int | None = None, a_bits: int | None = None) -> torch.Tensor:
         """Projection to the first `n` outputs then LayerNorm over them."""
-        return self.norm(self.linear(x, n, cols, w_bits), n)
+        return self.norm(self.linear(x, n, cols, w_bits, a_bits), n)
 
     @torch.no_grad()
     def copy_from(self, src: "Proj", n: int, cols: Segments | None) -> None:

@@ -15,6 +15,7 @@ from recnas.nn.ops._common import BlockInputs
 from recnas.nn.ops._common import Op
 from recnas.nn.ops._common import OpDims
 from recnas.nn.ops._common import Proj
+from recnas.nn.quant import quant_operand
 
 NUM_HEADS = 8
 LN_GAMMA = 0.17  # the reference's LN_INIT ("tune for new applications")
@@ -38,15 +39,20 @@ class Attention(Op):
 
     def forward(self, ins: BlockInputs, width: int) -> torch.Tensor:
         """[B, N, E] -> [B, s, E]."""
-        e, wb, s = self.embed_dim, ins.w_bits, width
-        p = self.proj(ins.X.transpose(1, 2), s, ins.item_cols, wb).transpose(1, 2)  # [B, s, E]
+        e, wb, ab, s = self.embed_dim, ins.w_bits, ins.a_bits, width
+        p = self.proj(ins.X.transpose(1, 2), s, ins.item_cols, wb, ab).transpose(1, 2)  # [B, s, E]
         bsz = p.shape[0]
-        qkv = self.qkv.linear(p, 3 * e, None, wb)  # [B, s, 3E]
+        qkv = self.qkv.linear(p, 3 * e, None, wb, ab)  # [B, s, 3E]
         q, k, v = qkv.view(bsz, s, 3, NUM_HEADS, e // NUM_HEADS).permute(2, 0, 3, 1, 4)  # [B, h, s, 2]
-        att = F.scaled_dot_product_attention(q, k, v)  # softmax(q k^T / sqrt(2)) v: [B, h, s, 2]
+        if ab is None:
+            att = F.scaled_dot_product_attention(q, k, v)  # softmax(q k^T / sqrt(2)) v: [B, h, s, 2]
+        else:  # the same, with the operands of both activation x activation products quantised
+            q, k = quant_operand(q, ab, "sparse.attn.scores"), quant_operand(k, ab, "sparse.attn.scores")
+            w = torch.softmax(q @ k.transpose(-1, -2) / (e // NUM_HEADS) ** 0.5, dim=-1)
+            att = quant_operand(w, ab, "sparse.attn.values") @ quant_operand(v, ab, "sparse.attn.values")
         att = att.transpose(1, 2).reshape(bsz, s, e)  # [B, s, E]
-        h = self.attn_out.norm(self.attn_out.linear(att, e, None, wb) + p, e)  # LN_a
-        ff = self.fc2.linear(F.relu(self.fc1.linear(h, e, None, wb)), e, None, wb)
+        h = self.attn_out.norm(self.attn_out.linear(att, e, None, wb, ab) + p, e)  # LN_a
+        ff = self.fc2.linear(F.relu(self.fc1.linear(h, e, None, wb, ab)), e, None, wb, ab)
         return self.fc2.norm(h + ff, e)  # LN_f
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:

@@ -28,10 +28,11 @@ class D2SMerger(torch.nn.Module):
         self.proj = (Proj(dims.dense_width, self.out_width, bias=not layernorm, ln=layernorm)
                      if elastic or dims.dense_width != self.out_width else None)
 
-    def forward(self, d: torch.Tensor, w_bits: int | None = None) -> torch.Tensor:
+    def forward(self, d: torch.Tensor, w_bits: int | None = None,
+                a_bits: int | None = None) -> torch.Tensor:
         """D [B, d] -> [B, 8, E]."""
         width = d.shape[1]
-        q = d if width == self.out_width else self.proj(d, self.out_width, ((0, width),), w_bits)
+        q = d if width == self.out_width else self.proj(d, self.out_width, ((0, width),), w_bits, a_bits)
         return q.reshape(q.shape[0], D2S_ITEMS, self.embed_dim)  # [B, 8, E]
 
     def inherit(self, src: "D2SMerger", width: int) -> None:

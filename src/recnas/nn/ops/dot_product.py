@@ -16,6 +16,7 @@ from recnas.nn.ops._common import Op
 from recnas.nn.ops._common import OpDims
 from recnas.nn.ops._common import Proj
 from recnas.nn.ops._common import dp_items
+from recnas.nn.quant import quant_operand
 
 
 def num_pairs(k: int) -> int:
@@ -55,18 +56,18 @@ class DotProduct(Op):
 
     def forward(self, ins: BlockInputs, width: int) -> torch.Tensor:
         """x [B, Din], X [B, N, E] -> [B, d]."""
-        x, xs, wb = ins.x, ins.X, ins.w_bits
-        u = x if x.shape[1] == self.embed_dim else self.u(x, self.embed_dim, ins.dense_cols, wb)
+        x, xs, wb, ab = ins.x, ins.X, ins.w_bits, ins.a_bits
+        u = x if x.shape[1] == self.embed_dim else self.u(x, self.embed_dim, ins.dense_cols, wb, ab)
         k = dp_items(width)
         if xs.shape[1] == k:
             v = xs  # [B, k, E]
         else:
-            v = self.p(xs.transpose(1, 2), k, ins.item_cols, wb).transpose(1, 2)  # [B, k, E]
-        t = torch.cat([u.unsqueeze(1), v], dim=1)  # [B, k+1, E]
+            v = self.p(xs.transpose(1, 2), k, ins.item_cols, wb, ab).transpose(1, 2)  # [B, k, E]
+        t = quant_operand(torch.cat([u.unsqueeze(1), v], dim=1), ab, "dense.dp.gram")  # [B, k+1, E]
         g = torch.bmm(t, t.transpose(1, 2))  # [B, k+1, k+1]
         z = g.flatten(1).index_select(1, self._tril_index(k, g.device))  # [B, pairs]
         pairs = num_pairs(k)
-        y = z if pairs == width else self.out.linear(z, width, ((0, pairs),), wb)
+        y = z if pairs == width else self.out.linear(z, width, ((0, pairs),), wb, ab)
         return self.out.norm(y, width)
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:

@@ -25,7 +25,7 @@ class EFC(Op):
     def forward(self, ins: BlockInputs, width: int) -> torch.Tensor:
         """[B, N, E] -> [B, s, E]."""
         xt = ins.X.transpose(1, 2)  # [B, E, N]
-        y = F.relu(self.proj(xt, width, ins.item_cols, ins.w_bits))  # [B, E, s], LN over the s items
+        y = F.relu(self.proj(xt, width, ins.item_cols, ins.w_bits, ins.a_bits))  # [B, E, s], LN over the s items
         return y.transpose(1, 2)  # [B, s, E]
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:

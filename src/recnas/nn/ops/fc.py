@@ -24,7 +24,7 @@ class FC(Op):
 
     def forward(self, ins: BlockInputs, width: int) -> torch.Tensor:
         """[B, Din] -> [B, d]."""
-        return F.relu(self.proj(ins.x, width, ins.dense_cols, ins.w_bits))
+        return F.relu(self.proj(ins.x, width, ins.dense_cols, ins.w_bits, ins.a_bits))
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:
         """Copy W[:d, active columns]."""

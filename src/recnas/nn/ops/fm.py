@@ -14,6 +14,7 @@ import torch
 from recnas.nn.ops import OPS
 from recnas.nn.ops._common import OpDims
 from recnas.nn.ops._common import Proj
+from recnas.nn.quant import quant_operand
 
 
 @OPS.register("fm")
@@ -28,11 +29,13 @@ class FMMerger(torch.nn.Module):
         self.embed_dim = e
         self.proj = Proj(e, dims.dense_width, bias=not layernorm, ln=layernorm)
 
-    def forward(self, s: torch.Tensor, width: int, w_bits: int | None = None) -> torch.Tensor:
+    def forward(self, s: torch.Tensor, width: int, w_bits: int | None = None,
+                a_bits: int | None = None) -> torch.Tensor:
         """S [B, s, E] -> [B, d]."""
+        s = quant_operand(s, a_bits, "merge.fm")  # the squares' operands on the digital unit
         tot = s.sum(dim=1)  # [B, E]
         f = tot * tot - (s * s).sum(dim=1)  # [B, E]
-        return self.proj(f, width, None, w_bits)
+        return self.proj(f, width, None, w_bits, a_bits)
 
     def inherit(self, src: "FMMerger", width: int) -> None:
         """Copy W_f[:d] and the LN slice."""

@@ -16,6 +16,7 @@ from recnas.nn.ops._common import Op
 from recnas.nn.ops._common import OpDims
 from recnas.nn.ops._common import Proj
 from recnas.nn.ops._common import pad_to
+from recnas.nn.quant import quant_operand
 
 
 @OPS.register("gating")
@@ -33,15 +34,16 @@ class Gating(Op):
 
     def forward(self, ins: BlockInputs, width: int) -> torch.Tensor:
         """a [B, d_L], b [B, d_R] -> [B, d]."""
-        a, b, wb = ins.a, ins.b, ins.w_bits
+        a, b, wb, ab = ins.a, ins.b, ins.w_bits, ins.a_bits
         dl, dr = a.shape[1], b.shape[1]
         w = max(dl, dr)
-        g = torch.sigmoid(self.gate.linear(a, dr, ((0, dl),), wb))  # [B, d_R]: gates meeting b
-        z = g * b  # [B, d_R]; entries d_R..w of the padded product are zero
+        g = torch.sigmoid(self.gate.linear(a, dr, ((0, dl),), wb, ab))  # [B, d_R]: gates meeting b
+        site = "dense.gating.product"
+        z = quant_operand(g, ab, site) * quant_operand(b, ab, site)  # [B, d_R]; d_R..w are zero
         if w == width:
             y = pad_to(z, w)
         else:
-            y = self.out.linear(z, width, ((0, dr),), wb)
+            y = self.out.linear(z, width, ((0, dr),), wb, ab)
         return self.out.norm(y, width)
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:

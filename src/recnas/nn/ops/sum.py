@@ -32,7 +32,7 @@ class Sum(Op):
         a, b = ins.a, ins.b
         w = max(a.shape[1], b.shape[1])
         z = pad_to(a, w) + pad_to(b, w)  # [B, w]
-        y = z if w == width else self.out.linear(z, width, ((0, w),), ins.w_bits)
+        y = z if w == width else self.out.linear(z, width, ((0, w),), ins.w_bits, ins.a_bits)
         return self.out.norm(y, width)
 
     def inherit(self, src: Op, ins: BlockInputs, width: int) -> None:
