@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--patience", type=int, default=1,
                    help="stop after this many epochs without a better val log loss (default 1)")
     p.add_argument("--train-batch-size", type=int, help="from-scratch batch (default: dataset's)")
+    p.add_argument("--one-step", action="store_true",
+                   help="also score with a 1-step head fine-tune (the no-fine-tune ablation)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
 
 
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         settings=_settings(args),
         seed=args.seed,
         device=args.device,
+        one_step=args.one_step,
     )
     summary = {
         v["variant"]: {

@@ -186,9 +186,10 @@ def score_variant(
     *,
     out_dir: Path,
     device: str | torch.device = "cpu",
+    one_step: bool = False,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Score every subnet through one supernet as the search does, plus the 1-step ablation."""
+    """Score every subnet through one supernet as the search does (and the 1-step ablation)."""
     path = out_dir / f"scores_{name}.jsonl"
     key = {"supernet": str(Path(supernet_path).resolve()), **asdict(settings)}
     done = _cached(path, archs, key)
@@ -208,7 +209,7 @@ def score_variant(
         )
         for i in tqdm(todo, desc=f"score {name}", disable=not progress):
             tuned = scorer.score(archs[i])
-            raw = scorer.score(archs[i], finetune_steps=1)
+            raw = scorer.score(archs[i], finetune_steps=1) if one_step else {"logloss": None}
             row = {
                 "index": i,
                 "hash": arch_hash(archs[i]),
@@ -245,6 +246,11 @@ def kendall(
     return {"tau": float(tau), "p_value": float(p), "ci_low": float(lo), "ci_high": float(hi)}
 
 
+def _one_step(y: list[float], rows: list[dict[str, Any]], seed: int) -> dict[str, float] | None:
+    raw = [r.get("logloss_1step") for r in rows]
+    return None if any(v is None for v in raw) else kendall(y, raw, seed=seed)
+
+
 def ranking_study(
     variants: Mapping[str, str | Path],
     cache: Any,
@@ -256,6 +262,7 @@ def ranking_study(
     settings: ScoringSettings = ScoringSettings(),
     seed: int = 0,
     device: str | torch.device = "cpu",
+    one_step: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Ground truth once, every variant scored on the same subnets; writes ranking.{json,md}.
@@ -278,7 +285,8 @@ def ranking_study(
     table = []
     for name, path in variants.items():
         rows = score_variant(
-            name, path, archs, cache, settings, out_dir=out, device=device, progress=progress
+            name, path, archs, cache, settings, out_dir=out, device=device, one_step=one_step,
+            progress=progress,
         )
         table.append(
             {
@@ -286,7 +294,7 @@ def ranking_study(
                 "supernet": str(path),
                 "k": k,
                 "finetuned": kendall(y, [r["logloss"] for r in rows], seed=seed),
-                "one_step": kendall(y, [r["logloss_1step"] for r in rows], seed=seed),
+                "one_step": _one_step(y, rows, seed),
                 "scores": [r["logloss"] for r in rows],
             }
         )
@@ -325,7 +333,7 @@ def _markdown(r: dict[str, Any]) -> str:
         ft, one = v["finetuned"], v["one_step"]
         lines.append(
             f"| {v['variant']} | {v['k']} | {ft['tau']:.3f} | {_ci(ft)} | {ft['p_value']:.2g} | "
-            f"{one['tau']:.3f} |"
+            f"{'-' if one is None else format(one['tau'], '.3f')} |"
         )
     names = [v["variant"] for v in r["variants"]]
     lines += [
