@@ -35,7 +35,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("supernet", stage_supernet, help="train the weight-sharing supernet"),
     Stage("search", stage_search, help="score candidates through the supernet"),
     Stage("topk", stage_topk, help="train the top k from scratch, select on val"),
-    Stage("final", stage_final, help="test the winner once per seed (nasrec: retrain on train+val)"),
+    Stage("final", stage_final, help="test the winner per seed (nasrec: retrain on train+val)"),
     Stage(
         "controls",
         stage_controls,
