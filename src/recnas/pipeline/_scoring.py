@@ -32,14 +32,13 @@ class ScorerFactory:
         scorer_cls = need("recnas.train", "CandidateScorer", "search")
         cache = need("recnas.data", "open_cache", "search")(self.cache)
         net, _ = load_supernet(self.supernet, device=self.device)
-        val_rows = self.val_rows if self.val_rows is not None else int(cache.num_rows("val"))
         scorer = scorer_cls(
             net,
             cache,
             finetune_steps=self.finetune_steps,
             lr=self.lr,
             batch_size=self.batch_size,
-            val_rows=val_rows,
+            val_rows=self.val_rows,
             seed=self.seed,
             device=self.device,
         )

@@ -282,14 +282,13 @@ def codesign_run(
             if v is not None
         }
     )
-    val_rows = st["val_rows"] if st["val_rows"] is not None else int(cache.num_rows("val"))
     scorer = CandidateScorer(
         net,
         cache,
         finetune_steps=st["finetune_steps"],
         lr=st["lr"],
         batch_size=st["batch_size"],
-        val_rows=val_rows,
+        val_rows=st["val_rows"],
         seed=seed,
         device=device,
     )

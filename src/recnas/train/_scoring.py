@@ -100,7 +100,7 @@ class CandidateScorer:
         lr: float = 0.04,
         warmup: int = 50,
         batch_size: int | None = None,
-        val_rows: int = SPEC_VAL_ROWS,
+        val_rows: int | None = SPEC_VAL_ROWS,
         eval_batch_size: int = 8192,
         seed: int = 0,
         device: str | torch.device = "cpu",
@@ -134,7 +134,8 @@ class CandidateScorer:
             limit_rows=self.finetune_steps * self.batch_size,
         )
         self.train_batches = _data.materialize(ft, device=self.device, limit=self.finetune_steps)
-        self.val_rows = min(int(val_rows), _data.num_rows(cache, val_split))
+        split_rows = _data.num_rows(cache, val_split)  # val_rows None: the whole split
+        self.val_rows = split_rows if val_rows is None else min(int(val_rows), split_rows)
         va = _data.make_loader(
             cache,
             val_split,

@@ -196,17 +196,7 @@ def score_variant(
     todo = [i for i in range(len(archs)) if i not in done]
     if todo:
         net, _ = load_supernet(supernet_path, device=device)
-        val_rows = settings.val_rows
-        scorer = CandidateScorer(
-            net,
-            cache,
-            finetune_steps=settings.finetune_steps,
-            lr=settings.lr,
-            batch_size=settings.batch_size,
-            val_rows=int(cache.num_rows("val")) if val_rows is None else val_rows,
-            seed=settings.seed,
-            device=device,
-        )
+        scorer = CandidateScorer(net, cache, **asdict(settings), device=device)
         for i in tqdm(todo, desc=f"score {name}", disable=not progress):
             tuned = scorer.score(archs[i])
             raw = scorer.score(archs[i], finetune_steps=1) if one_step else {"logloss": None}
