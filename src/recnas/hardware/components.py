@@ -232,3 +232,23 @@ PUMA: dict[str, Entry] = {
     "published_gops_mm2": Entry(577.0, "GOPS/s/mm2", "PUMA, Ankit et al., ASPLOS 2019"),
     "published_gops_w": Entry(837.0, "GOPS/W", "PUMA, Ankit et al., ASPLOS 2019"),
 }
+
+# Independent measured ReRAM macro for V9: NeuRRAM (Wan et al., "A compute-in-memory chip based on
+# resistive random-access memory", Nature 608, 504-512, 2022): 48 cores of 256 x 256 1T1R RRAM,
+# 130 nm, 4-bit weights as differential conductance pairs (256 x 128 MACs per array), 1-bit
+# input pulses per slice, a per-column integrate-and-count neuron as the ADC. Energy efficiency
+# (TOPS/W, 2 ops per MAC) versus input/output bits in the paper's Fig. 12(d) (two-phase mode),
+# as digitised by CiMLoop's replication test (mit-emze/cimloop,
+# workspace/models/arch/1_macro/wan_nature_2022/_tests.py, test_tops).
+NEURRAM_SOURCE = (
+    "Wan et al., Nature 608 (2022), Fig. 12(d), two-phase, 4-bit weights, as digitised in "
+    "CiMLoop (mit-emze/cimloop wan_nature_2022/_tests.py)"
+)
+NEURRAM_SHAPE = {"rows": 256, "cols": 256, "weights": 128, "w_bits": 4, "tech_nm": 130}
+# (input bits, output bits) -> TOPS/W
+NEURRAM_TOPS_W: dict[tuple[int, int], Entry] = {
+    (2, 4): Entry(40.33, "TOPS/W at 2-bit inputs, 4-bit outputs", NEURRAM_SOURCE),
+    (4, 6): Entry(15.95, "TOPS/W at 4-bit inputs, 6-bit outputs", NEURRAM_SOURCE),
+    (6, 8): Entry(8.257, "TOPS/W at 6-bit inputs, 8-bit outputs", NEURRAM_SOURCE),
+    (8, 10): Entry(6.437, "TOPS/W at 8-bit inputs, 10-bit outputs", NEURRAM_SOURCE),
+}

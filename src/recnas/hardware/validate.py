@@ -1,5 +1,5 @@
 """Validation of the PIM cost model against published numbers and invariants (pim.md section 5,
-V1-V8).
+V1-V9).
 
 `run_checks()` returns one `Check` per target: published value, model value, relative error, status.
 Statuses: PASS, FAIL, NOT_REPRODUCED (no honest derivation; not a failure), SKIP (optional tool
@@ -90,9 +90,11 @@ def isaac_peak(cfg: PIMConfig) -> dict[str, float]:
     }
 
 
-def action_pj_per_mac(cfg: PIMConfig) -> float:
-    """Array-plus-periphery energy per MAC of a full R x C layer (no buffers, no interconnect)."""
-    layer = XbarLayer("v3", cfg.xbar_rows, cfg.xbar_cols, w_bits=cfg.w_bits, a_bits=cfg.a_bits)
+def action_pj_per_mac(cfg: PIMConfig, k: int | None = None, n: int | None = None) -> float:
+    """Array-plus-periphery energy per MAC of a K x N layer, by default a full R x C one (no
+    buffers, no interconnect, no leakage)."""
+    k, n = k or cfg.xbar_rows, n or cfg.xbar_cols
+    layer = XbarLayer("v3", k, n, w_bits=cfg.w_bits, a_bits=cfg.a_bits)
     lc = xbar_cost(layer, cfg)
     return sum(v for k, v in lc.energy.items() if k not in ("buffer", "noc")) / lc.macs
 
@@ -239,6 +241,54 @@ def _v8() -> list[Check]:
             "of magnitude; cells are < 3% of the modelled energy, so ratios barely move",
         ),
     ]
+
+
+def neurram_tops_w(a_bits: int, out_bits: int, tech_nm: int = 32) -> float:
+    """Model TOPS/W (2 ops per MAC, array plus periphery) of one NeuRRAM array configuration: a
+    full 256 x 256 differential layer of 4-bit weights (one cell each), 1-bit input slices and an
+    ADC of `out_bits` per column conversion."""
+    sh = comp.NEURRAM_SHAPE
+    cfg = replace(
+        preset("isaac"),
+        xbar_rows=sh["rows"],
+        xbar_cols=sh["cols"],
+        cell_bits=sh["w_bits"],
+        polarity="differential",
+        adc_bits=out_bits,
+        tech_nm=tech_nm,
+        w_bits=sh["w_bits"],
+        a_bits=a_bits,
+    )
+    return 2.0 / action_pj_per_mac(cfg, k=sh["rows"], n=sh["weights"])
+
+
+def _v9() -> list[Check]:
+    """Independent measured macro (NeuRRAM, Nature 2022): efficiency scaling with precision."""
+    pub, src = comp.NEURRAM_TOPS_W, comp.NEURRAM_SOURCE
+    ref = (8, 10)
+    out = []
+    for bits in [b for b in pub if b != ref]:
+        published = float(pub[bits].value) / float(pub[ref].value)  # type: ignore[arg-type]
+        model = neurram_tops_w(*bits) / neurram_tops_w(*ref)
+        # 40%: the tolerance V8 uses for independent sources (a different sensing circuit)
+        name = f"NeuRRAM TOPS/W ({bits[0]}b in, {bits[1]}b out) / (8b in, 10b out)"
+        out.append(_num("V9", name, published, model, 0.40, src))
+    model65 = neurram_tops_w(*ref, tech_nm=65)
+    out.append(
+        Check(
+            "V9",
+            "NeuRRAM TOPS/W at 8b in, 10b out (130 nm) vs model at 65 nm",
+            float(pub[ref].value),  # type: ignore[arg-type]
+            round(model65, 2),
+            model65 / float(pub[ref].value) - 1.0,  # type: ignore[arg-type]
+            None,
+            "NOT_REPRODUCED",
+            "the component table stops at 65 nm (no 130 nm factor) and NeuRRAM's "
+            "integrate-and-count neuron is not an SAR ADC: absolute TOPS/W is not compared; "
+            "at 130 nm the model would be less efficient than at 65 nm",
+        )
+    )
+    return out
 
 
 def _monotone(xs: list[float], strict: bool = False) -> bool:
@@ -396,8 +446,8 @@ def _v7() -> list[Check]:
 
 
 def run_checks() -> list[Check]:
-    """Every validation check V1-V8 in order."""
-    return _v1() + _v2_v3() + _v4() + _v5() + _v6() + _v7() + _v8()
+    """Every validation check V1-V9 in order."""
+    return _v1() + _v2_v3() + _v4() + _v5() + _v6() + _v7() + _v8() + _v9()
 
 
 def format_checks(checks: list[Check]) -> str:
