@@ -7,12 +7,16 @@ import pytest
 import torch
 
 from recnas.data.schema import reference_schema
+from recnas.hardware.config import HEAD_BITS as HW_HEAD_BITS
 from recnas.hardware.config import HardwareGenes
 from recnas.hardware.config import preset
 from recnas.hardware.pim import cost
 from recnas.hardware.validate import reference_arch
 from recnas.nn import Supernet
+from recnas.nn.quant import HEAD_BITS
+from recnas.nn.quant import HEAD_SITE
 from recnas.nn.quant import fake_quant_weight
+from recnas.nn.quant import head_logits
 from recnas.nn.quant import record_sites
 from recnas.space import Architecture
 from recnas.space import Block
@@ -81,3 +85,39 @@ def test_weights_are_quantised_per_output_channel() -> None:
     # one scale per row: the small row keeps its resolution (per-tensor would round it to zero)
     assert torch.all(q[1] != 0)
     assert torch.allclose(q[0], torch.tensor([1.0, 4 / 7, -2 / 7]))
+
+
+def test_head_quantisation_point_equals_the_charged_head_layer(net_and_schema) -> None:
+    """Block 0 (the head): the co-design path's head logits quantise exactly the crossbar layer the
+    cost model charges for the head, at the bits it charges."""
+    net, schema = net_and_schema
+    arch = _archs()[0]
+    g = torch.Generator().manual_seed(1)
+    dense = torch.randn(8, schema.num_dense, generator=g)
+    sparse = torch.randint(0, 20, (8, schema.num_sparse), generator=g)
+    with torch.no_grad():
+        x = net.features(dense, sparse, arch, bits={k: (8, 8) for k in range(1, 8)})
+        w = torch.randn(x.shape[1], generator=g)
+        b = torch.zeros(1)
+        with record_sites() as sites:
+            z = head_logits(x, w, b, True)
+        with record_sites() as off:
+            z_fp = head_logits(x, w, b, False)
+    charged = {n for n in _charged(arch, schema, 0) if not n.endswith("sigmoid")}
+    assert sites == charged == {HEAD_SITE} and off == set()
+    assert HEAD_BITS == HW_HEAD_BITS
+    assert torch.allclose(z_fp, x @ w + b)
+    # quantised at 16 bits: different from full precision, but only by rounding
+    assert not torch.equal(z, z_fp) and torch.allclose(z, z_fp, rtol=1e-3, atol=1e-3)
+
+
+def test_cosearch_candidates_charge_the_head_at_head_bits() -> None:
+    import random
+
+    from recnas.search.cosearch import HwSpace
+    from recnas.search.cosearch import sample_genes
+    from recnas.search.cosearch import uniform_candidate
+
+    arch = _archs()[1]
+    assert uniform_candidate(arch, 4).genes.head == HEAD_BITS
+    assert sample_genes(arch.num_blocks, HwSpace(), random.Random(0)).head == HEAD_BITS

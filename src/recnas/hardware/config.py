@@ -176,6 +176,11 @@ class BlockGenes:
         return {"dense": list(self.dense), "sparse": list(self.sparse), "mapping": self.mapping}
 
 
+# One precision for the shared head of every co-search candidate (not searched); the model
+# quantises the head at the same bits (recnas.nn.quant.HEAD_BITS; a test checks they are equal).
+HEAD_BITS: tuple[int, int] = (16, 16)
+
+
 @dataclass(frozen=True)
 class HardwareGenes:
     """Per-block precision/mapping genes and the global crossbar knobs the co-search draws."""
@@ -184,7 +189,7 @@ class HardwareGenes:
     xbar_size: int = 128
     adc_bits: int | None = 8
     cols_per_adc: int = 128
-    head: Pair = (16, 16)  # the head is not quantized in the supernet, so it is costed at 16 bits
+    head: Pair = HEAD_BITS
     cell_bits: int = 2
 
     def __post_init__(self) -> None:
@@ -277,7 +282,7 @@ class HardwareGenes:
                 int(d.get("xbar_size", 128)),
                 d.get("adc_bits", 8),
                 int(d.get("cols_per_adc", 128)),
-                tuple(d.get("head", (16, 16))),
+                tuple(d.get("head", HEAD_BITS)),
                 int(d.get("cell_bits", 2)),
             )
         except (KeyError, TypeError, ValueError, IndexError) as e:

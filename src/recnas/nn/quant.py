@@ -71,6 +71,23 @@ def quant_operand(x: torch.Tensor, bits: int | None, site: str) -> torch.Tensor:
     return fake_quant(x, bits)
 
 
+# The head's (w_bits, a_bits): what the cost model charges for the head's crossbar layer
+# (HardwareGenes.head) and what the co-design path quantises it at; the supernet's head is shared by
+# every candidate, so it has one precision, not a searched one.
+HEAD_BITS: tuple[int, int] = (16, 16)
+HEAD_SITE = "head.linear"  # the cost model's name of the head's crossbar layer
+
+
+def head_logits(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, quantise: bool) -> torch.Tensor:
+    """Logits x @ w + b of a head (w: [H]); with `quantise`, its input and weight fake-quantised at
+    HEAD_BITS as the cost model charges them, recorded as HEAD_SITE."""
+    if not quantise:
+        return x @ w + b
+    note_site(HEAD_SITE)
+    w_bits, a_bits = HEAD_BITS
+    return fake_quant(x, a_bits) @ fake_quant_weight(w.unsqueeze(0), w_bits)[0] + b
+
+
 def check_bits(bits: BitsMap | None, num_blocks: int) -> None:
     """Validate a per-block bits mapping; raise ConfigError naming the bad entry."""
     if bits is None:

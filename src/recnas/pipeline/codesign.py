@@ -105,11 +105,13 @@ def mixed_precision_supernet(
 
 def row_losses(scorer: Any, net: Any, cand: Any) -> Any:
     """Per-row validation log losses of a co-search candidate at its bits (head fine-tuned as the
-    co-scorer does), as a float64 numpy array in the scorer's fixed row order."""
+    co-scorer does, evaluated at its charged bits), as a float64 numpy array in the scorer's fixed
+    row order."""
     import numpy as np
     import torch
     import torch.nn.functional as F
 
+    from recnas.nn.quant import head_logits
     from recnas.search.cosearch import QuantView
 
     view = QuantView(net, cand.genes.supernet_bits())
@@ -119,7 +121,8 @@ def row_losses(scorer: Any, net: Any, cand: Any) -> Any:
         out = []
         with torch.no_grad():
             for b in scorer.val_batches:
-                z = head(view.features(b.dense, b.sparse, cand.arch).float()).reshape(-1)
+                x = view.features(b.dense, b.sparse, cand.arch).float()
+                z = head_logits(x, head.weight, head.bias, True).reshape(-1)
                 y = b.label.reshape(-1).float()
                 out.append(F.binary_cross_entropy_with_logits(z, y, reduction="none"))
     finally:

@@ -25,6 +25,7 @@ from recnas.errors import ConfigError
 from recnas.hardware.config import BITS
 from recnas.hardware.config import CELL_BITS
 from recnas.hardware.config import COLS_PER_ADC
+from recnas.hardware.config import HEAD_BITS
 from recnas.hardware.config import XBAR_SIZES
 from recnas.hardware.config import BlockGenes
 from recnas.hardware.config import HardwareGenes
@@ -102,7 +103,7 @@ def sample_genes(num_blocks: int, hw: HwSpace, rng: random.Random) -> HardwareGe
         size,
         rng.choice(hw.adc_bits),
         min(rng.choice(hw.cols_per_adc), size),
-        (16, 16),
+        HEAD_BITS,
         rng.choice(hw.cell_bits),
     )
 
@@ -267,6 +268,9 @@ class CoScorer:
 class QuantView:
     """The supernet seen through fixed per-block bits (what CandidateScorer calls, + `bits`)."""
 
+    # heads fitted on this view run at the head's charged bits (nn.quant.head_logits)
+    quant_head = True
+
     def __init__(self, net: Any, bits: dict[int, tuple[int, int]]) -> None:
         self.net, self.bits, self.schema = net, bits, net.schema
 
@@ -275,7 +279,7 @@ class QuantView:
         return self.net.features(dense, sparse, arch, bits=self.bits)
 
     def head(self, arch: Architecture) -> Any:
-        """The head slice (not quantised)."""
+        """The head slice (full-precision parameters; quantised where the logits are computed)."""
         return self.net.head(arch)
 
     def eval(self) -> QuantView:
@@ -368,10 +372,11 @@ def uniform_candidate(arch: Architecture, bits: int = 8) -> CoCandidate:
     """The accuracy-only network as a candidate: uniform bits, digital mapping, 128x128, 2-bit
     cells, lossless ADC shared by 128 columns (ISAAC's organisation).
 
-    The head stays at 16 bits as in every co-search candidate (the supernet does not quantise it).
+    The head stays at its fixed HEAD_BITS (the bits nn.quant quantises it at) as in every
+    co-search candidate: the supernet's head is shared, so its precision is not searched.
     """
     genes = HardwareGenes.uniform(arch.num_blocks, w_bits=bits, a_bits=bits, adc_bits=None)
-    return CoCandidate(arch, replace(genes, head=(16, 16)))
+    return CoCandidate(arch, replace(genes, head=HEAD_BITS))
 
 
 def fair_config() -> PIMConfig:
