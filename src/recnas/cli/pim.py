@@ -199,7 +199,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument(
-        "--mp-steps", type=int, help="mixed-precision supernet steps (default: 1/4 of its steps)"
+        "--mp-steps", type=int, help="mixed-precision supernet steps (default: half of its steps)"
     )
     p.add_argument(
         "--finetune-steps",
@@ -222,6 +222,7 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
         help="standalone retraining seeds of the pick and the reference (0: skip; default 3)",
     )
     p.add_argument("--retrain-epochs", type=int, default=1, help="epochs per retraining")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -242,6 +243,12 @@ def run_search_command(args: argparse.Namespace) -> int:
     budgets = parse_budgets(args.budget)
     if args.mode == "budget" and not budgets:
         raise RecnasError("--mode budget needs at least one --budget NAME=LIMIT")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise RecnasError(f"--threads {args.threads}: expected a positive number")
+        import torch
+
+        torch.set_num_threads(args.threads)
     from recnas.pipeline.codesign import codesign_run
 
     out = codesign_run(

@@ -237,8 +237,8 @@ PUMA: dict[str, Entry] = {
 # resistive random-access memory", Nature 608, 504-512, 2022): 48 cores of 256 x 256 1T1R RRAM,
 # 130 nm, 4-bit weights as differential conductance pairs (256 x 128 MACs per array), 1-bit
 # input pulses per slice, a per-column integrate-and-count neuron as the ADC. Energy efficiency
-# (TOPS/W, 2 ops per MAC) versus input/output bits in the paper's Fig. 12(d) (two-phase mode),
-# as digitised by CiMLoop's replication test (mit-emze/cimloop,
+# (TOPS/W, 2 ops per MAC) versus input/output bits, two-phase mode: the paper's Fig. 12(d) in the
+# numbering of CiMLoop's replication test, whose digitised values these are (mit-emze/cimloop,
 # workspace/models/arch/1_macro/wan_nature_2022/_tests.py, test_tops).
 NEURRAM_SOURCE = (
     "Wan et al., Nature 608 (2022), Fig. 12(d), two-phase, 4-bit weights, as digitised in "
