@@ -169,6 +169,10 @@ class SupernetConfig:
         None, min=1, help="stop after this many steps (null = whole epochs)"
     )
     batch: int | None = _opt(None, min=1, help="null = 512 (Criteo, Avazu) or 1024 (KDD)")
+    optimizer: str = _opt(
+        "adagrad", choices=("adagrad", "adam"),
+        help="adagrad = method.md §4.3; adam = dense Adam + SparseAdam tables, 10% warm-up (set lr)",
+    )
     lr: float = _opt(0.12, gt=0.0)
     warmup_slope: float | None = _opt(
         0.12 / 7162, gt=0.0, help="lr gained per warm-up step at most (null = the spec's 10%)"
@@ -226,6 +230,12 @@ class FinalConfig:
     max_epochs: int = _opt(50, min=1, help="fair protocol: epoch cap")
     patience: int = _opt(2, min=1, help="fair protocol: epochs without improvement before stopping")
     seeds: int = _opt(1, min=1, help="fair protocol: seeds of the final model and each control")
+    recipe: str = _opt(
+        "nasrec",
+        choices=("nasrec", "adam"),
+        help="fair protocol: the searched model's recipe; nasrec = method.md §7.3 Adagrad, adam = "
+        "the BARS deep-model recipe (stable on small data, docs/baselines.md)",
+    )
 
 
 @dataclass
@@ -601,6 +611,10 @@ def _cross_checks(cfg: RunConfig, where: str, errors: list[str]) -> None:
             f"of them -1 (the rest), got {d.split_rows}"
         )
     errors.extend(f"{where}: {e}" for e in _resplit_errors(d))
+    sn = cfg.supernet
+    if sn.optimizer == "adam" and sn.lr > 0.01:
+        errors.append(f"{where}: supernet.lr={sn.lr} is an Adagrad rate; supernet.optimizer='adam' "
+                      f"needs an Adam rate such as 0.001")
     s = cfg.search
     if s.algo == "evolution" and s.sample > s.population:
         errors.append(f"{where}: search.sample={s.sample} exceeds search.population={s.population}")

@@ -251,3 +251,10 @@ def test_final_keys_the_chosen_protocol_does_not_use_get_a_notice() -> None:
     assert c.notices == ["final.patience is ignored: final.protocol is 'nasrec' and no baselines run"]
     with_baselines = ["final.protocol=nasrec", "baselines.enabled=true", "final.patience=3"]
     assert load_config(None, with_baselines).notices == []  # the baselines train under it
+
+
+def test_adam_supernet_refuses_an_adagrad_rate_and_recipes_are_named() -> None:
+    assert "supernet.lr=0.12 is an Adagrad rate" in _error(["supernet.optimizer=adam"])
+    cfg = load_config(None, ["supernet.optimizer=adam", "supernet.lr=0.001", "final.recipe=adam"])
+    assert (cfg.supernet.optimizer, cfg.final.recipe) == ("adam", "adam")
+    assert "final.recipe" in _error(["final.recipe=sgd"])

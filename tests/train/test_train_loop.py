@@ -142,3 +142,32 @@ def test_mismatched_checkpoint(tmp_path):
         train(TinyModel(dim=5), ListLoader(), lr=0.1, steps=2, ckpt_path=ck, progress=False)
     with pytest.raises(CheckpointError, match="different config"):
         train(TinyModel(), ListLoader(), lr=0.2, steps=2, ckpt_path=ck, progress=False)
+
+
+def test_adam_resume_is_bit_exact_and_moves_only_batch_rows(tmp_path):
+    """Adam: dense parameters by Adam, the sparse table by SparseAdam, both restored on resume."""
+    loader = ListLoader(batches=5)
+    kw = dict(lr=1e-2, optimizer="adam", steps=10, progress=False, log_every=5)
+    straight = TinyModel()
+    before = straight.emb.weight.detach().clone()
+    train(straight, loader, ckpt_path=tmp_path / "a.pt", **kw)
+    first = TinyModel()
+    train(first, loader, ckpt_path=tmp_path / "b.pt", stop_at=6, **kw)
+    resumed = TinyModel(seed=123)
+    train(resumed, loader, ckpt_path=tmp_path / "b.pt", **kw)
+    for a, b in zip(_params(straight), _params(resumed)):
+        assert torch.equal(a, b)
+    seen = torch.unique(torch.cat([b.sparse.reshape(-1) for b in loader]))
+    moved = (straight.emb.weight.detach() != before).any(dim=1).nonzero().reshape(-1)
+    assert set(moved.tolist()) <= set(seen.tolist()) and len(moved) > 0
+    # an Adagrad checkpoint does not resume an Adam run (the configs differ)
+    train(TinyModel(), loader, ckpt_path=tmp_path / "c.pt", stop_at=3, **{**kw, "optimizer": "adagrad"})
+    with pytest.raises(CheckpointError):
+        train(TinyModel(), loader, ckpt_path=tmp_path / "c.pt", **kw)
+
+
+def test_unknown_optimizer_is_refused():
+    from recnas.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown optimizer 'sgd'"):
+        train(TinyModel(), ListLoader(batches=2), lr=0.1, steps=2, optimizer="sgd", progress=False)

@@ -213,3 +213,34 @@ def test_full_tables_refuses_a_capped_cache(tiny_space, mem_cache, tmp_path):
             full_tables=True,
             progress=False,
         )
+
+
+def test_scorer_warmup_is_a_share_of_a_short_finetune(tiny_schema, tiny_space, mem_cache, monkeypatch):
+    """The spec's 50 warm-up steps of 500 are 10%: a 60-step fine-tune warms up over 6, not 50."""
+    import recnas.train._scoring as scoring
+    from recnas.train import warmup_steps
+
+    seen = []
+    real = scoring.train
+
+    def spy(*args, **kw):
+        seen.append(warmup_steps(kw["steps"], kw["warmup"]))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(scoring, "train", spy)
+    net = Supernet(tiny_schema, tiny_space)
+    arch = sample_arch(tiny_space, random.Random(1))
+    for steps in (60, 500):
+        CandidateScorer(net, mem_cache, finetune_steps=steps, batch_size=2, val_rows=50).finetune(arch)
+    CandidateScorer(net, mem_cache, finetune_steps=60, warmup=50, batch_size=2, val_rows=50).finetune(arch)
+    assert seen == [6, 50, 50]
+
+
+def test_adam_supernet_warms_up_over_a_tenth_to_its_rate(tiny_schema, tiny_space, mem_cache, tmp_path):
+    net = Supernet(tiny_schema, tiny_space)
+    train_supernet(net, mem_cache, space=tiny_space, batch_size=64, optimizer="adam", lr=1e-3,
+                   ckpt_path=tmp_path / "s.pt", metrics_path=tmp_path / "m.jsonl", log_every=1,
+                   progress=False)
+    lrs = [json.loads(line)["lr"] for line in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert lrs[0] == pytest.approx(1e-3 / 2) and lrs[1] == pytest.approx(1e-3)  # 16 steps: 2 warm
+    assert load_supernet(tmp_path / "s.pt")[1]["optimizer"] == "adam"

@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--patience", type=int, default=1,
                    help="stop after this many epochs without a better val log loss (default 1)")
     p.add_argument("--train-batch-size", type=int, help="from-scratch batch (default: dataset's)")
+    p.add_argument("--recipe", choices=("nasrec", "adam"),
+                   help="from-scratch recipe (default: the config's final.recipe, else nasrec)")
     p.add_argument("--one-step", action="store_true",
                    help="also score with a 1-step head fine-tune (the no-fine-tune ablation)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
@@ -86,6 +88,15 @@ def _settings(args: argparse.Namespace) -> Any:
     return ScoringSettings(**base)
 
 
+def _final_recipe(config: Path | None) -> str:
+    """The run config's final.recipe (the searched model's), "nasrec" without a config."""
+    if config is None:
+        return "nasrec"
+    from recnas.config import load_config
+
+    return str(load_config(config).final.recipe)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the study and print each variant's tau and interval."""
     from recnas.data import open_cache
@@ -96,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         max_epochs=args.max_epochs,
         patience=args.patience,
         batch_size=args.train_batch_size,
+        recipe=args.recipe or _final_recipe(args.config),
         device=args.device,
     )
     r = ranking_study(

@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="path sampling strategy (method.md 4.1; default: the paper's)")
     p.add_argument("--epochs", type=int, default=1, help="epochs over the train split (default 1)")
     p.add_argument("--batch-size", type=int, help="default: 512 (KDD 1024)")
-    p.add_argument("--lr", type=float, default=0.12, help="Adagrad learning rate (default 0.12)")
+    p.add_argument("--optimizer", choices=("adagrad", "adam"), default="adagrad",
+                   help="adagrad (method.md §4.3, default) or adam (dense Adam + SparseAdam tables)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default 0.12 Adagrad, 1e-3 Adam)")
     p.add_argument("--warmup-slope", type=float,
                    help="lr gained per warm-up step at most; short runs peak lower "
                         "(default 0.12/7162, the paper's; 0 = the spec's 10%% warm-up)")
@@ -92,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         loader = Prefetcher(loader)  # gather and pin the next batches while the GPU computes
     res = train_supernet(
         net, cache, space=space, strategy=args.strategy, epochs=args.epochs,
-        max_steps=args.max_steps, batch_size=bs, lr=args.lr, full_path_steps=args.warmup_steps,
+        max_steps=args.max_steps, batch_size=bs, optimizer=args.optimizer,
+        lr=args.lr if args.lr is not None else (1e-3 if args.optimizer == "adam" else 0.12),
+        full_path_steps=args.warmup_steps,
         warmup_slope=WARMUP_SLOPE if args.warmup_slope is None else (args.warmup_slope or None),
         coin=args.coin, seed=args.seed, device=env.device, ckpt_path=run_dir.supernet,
         ckpt_every=args.ckpt_every, resume=True, metrics_path=run_dir.supernet_metrics,

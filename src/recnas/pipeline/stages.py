@@ -157,6 +157,7 @@ def stage_supernet(ctx: Context) -> dict[str, Any]:
         max_steps=s.max_steps,
         batch_size=s.batch,
         lr=s.lr,
+        optimizer=s.optimizer,
         warmup_slope=s.warmup_slope,
         full_path_steps=s.warmup,
         coin=s.coin,
@@ -216,6 +217,7 @@ def stage_search(ctx: Context) -> dict[str, Any]:
         lr=factory.lr,
         batch_size=factory.batch_size,
         val_rows=factory.val_rows,
+        warmup=0.1,  # CandidateScorer's share of the fine-tune steps; a resume must match it
     )
     common = dict(
         searcher=searcher,
@@ -344,9 +346,9 @@ def final_protocol(ctx: Context) -> Any:
 
 
 def _train_fair(ctx: Context, arch: Any, out_dir: Path, *, seed: int, test: bool = True) -> dict[str, Any]:
-    """`arch` from scratch under the fair protocol with the searched model's own recipe (NASRec Adagrad)."""
+    """`arch` from scratch under the fair protocol with the searched model's recipe (final.recipe)."""
     f = ctx.cfg.final
-    recipe = need("recnas.train", "searched_recipe", "final")(arch, ctx.cache().schema, f.lr)
+    recipe = need("recnas.train", "searched_recipe", "final")(arch, ctx.cache().schema, f.lr, f.recipe)
     return need("recnas.train", "train_arch_protocol", "final")(
         arch,
         ctx.cache(),

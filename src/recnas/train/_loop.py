@@ -92,7 +92,7 @@ class _State:
 def _restore(
     path: Path,
     model: nn.Module,
-    opt: torch.optim.Optimizer,
+    opt: Any,
     config: dict[str, Any],
     metrics: MetricsLog,
 ) -> _State:
@@ -113,7 +113,7 @@ def _restore(
 def _save(
     path: Path,
     model: nn.Module,
-    opt: torch.optim.Optimizer,
+    opt: Any,
     st: _State,
     config: dict[str, Any],
     arch: Architecture | None,
@@ -153,6 +153,7 @@ def train(
     loader: Iterable[Batch],
     *,
     lr: float,
+    optimizer: str = "adagrad",
     steps: int | None = None,
     epochs: int = 1,
     warmup: int | float = 0.1,
@@ -179,6 +180,7 @@ def train(
 
     `path_fn(step, rng)` gives the supernet path of each step (model(dense, sparse, path)); without
     it the model is called as model(dense, sparse). `params` restricts training (e.g. the head).
+    `optimizer`: "adagrad" (the paper's, eps 1e-2) or "adam" (sparse tables by SparseAdam).
     `stop_at` ends early at that global step (checkpointed), as an interruption would.
     `reseed` seeds the global RNGs at a fresh start (off for library calls such as scoring).
     """
@@ -188,8 +190,10 @@ def train(
         raise ConfigError(f"nothing to train: {total} steps")
     warm = warmup_steps(total, warmup)
     cfg = {"steps": total, "lr": lr, "warmup": warm, "clip": clip, "seed": seed, **(config or {})}
+    if optimizer != "adagrad":  # Adagrad runs keep the config (and resume check) they always had
+        cfg["optimizer"] = optimizer
     trained = list(model.parameters()) if params is None else list(params)
-    opt = make_optimizer(model, lr=lr, params=trained)
+    opt = make_optimizer(model, lr=lr, params=trained, kind=optimizer)
     metrics = MetricsLog(metrics_path, enabled=is_main)
     ckpt = Path(ckpt_path) if ckpt_path is not None else None
     if ckpt is not None and resume and ckpt.is_file():
@@ -255,7 +259,7 @@ class _Window:
 def _run(
     model: nn.Module,
     loader: Iterable[Batch],
-    opt: torch.optim.Optimizer,
+    opt: Any,
     trained: Sequence[nn.Parameter],
     st: _State,
     *,

@@ -1,20 +1,26 @@
-"""Adagrad with sparse embedding updates and a sparse-aware global norm clip (method.md §4.3).
+"""Optimizers with sparse embedding updates, and a sparse-aware global norm clip (method.md §4.3).
 
-Embedding tables produce sparse row gradients; they sit in their own Adagrad parameter group, which
-takes torch's sparse path (touches only the rows of the batch), while the dense group keeps the fast
-multi-tensor path. A step therefore costs the same whatever the table size.
+Embedding tables produce sparse row gradients. With Adagrad (the paper's optimizer) they sit in
+their own parameter group, which takes torch's sparse path (touches only the rows of the batch),
+while the dense group keeps the fast multi-tensor path. With Adam the dense parameters use torch's
+Adam and the tables torch's SparseAdam (lazy: only the rows of the batch move). A step therefore
+costs the same whatever the table size.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 from typing import Iterable
 from typing import Sequence
 
 import torch
 from torch import nn
 
+from recnas.errors import ConfigError
+
 ADAGRAD_EPS = 1e-2
+OPTIMIZERS = ("adagrad", "adam")
 
 # torch's sparse Adagrad builds its row tensors itself and warns on every run that invariant checks
 # are off; the message says nothing actionable to a recnas user.
@@ -34,25 +40,72 @@ def sparse_parameters(model: nn.Module) -> set[int]:
     return out
 
 
+class DenseSparseAdam:
+    """Adam over the dense parameters and SparseAdam over the sparse-gradient tables, as one optimizer.
+
+    `param_groups` lists both optimizers' groups (so `set_lr` reaches both); the state dict holds
+    both, so a checkpointed run resumes exactly.
+    """
+
+    def __init__(self, dense: list[nn.Parameter], sparse: list[nn.Parameter], *, lr: float) -> None:
+        self.parts: list[torch.optim.Optimizer] = []
+        if dense:
+            self.parts.append(torch.optim.Adam(dense, lr=lr, foreach=None))
+        if sparse:
+            self.parts.append(torch.optim.SparseAdam(sparse, lr=lr))
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Both parts' groups, read live (load_state_dict replaces a part's group dicts)."""
+        return [g for o in self.parts for g in o.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient."""
+        for o in self.parts:
+            o.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        """One update of every part."""
+        for o in self.parts:
+            o.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Both parts' states (dense first)."""
+        return {"parts": [o.state_dict() for o in self.parts]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict` of an optimizer over the same parameters."""
+        parts = state["parts"]
+        if len(parts) != len(self.parts):
+            raise ValueError(f"{len(parts)} optimizer parts saved, {len(self.parts)} here")
+        for o, s in zip(self.parts, parts):
+            o.load_state_dict(s)
+
+
 def make_optimizer(
     model: nn.Module,
     *,
     lr: float,
     params: Sequence[nn.Parameter] | None = None,
     eps: float = ADAGRAD_EPS,
-) -> torch.optim.Adagrad:
-    """Adagrad (wd 0) over `params` (default: all), sparse-gradient tables in their own group."""
+    kind: str = "adagrad",
+) -> Any:
+    """`kind` (Adagrad, wd 0, or Adam) over `params` (default: all); sparse-gradient tables apart."""
+    if kind not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {kind!r}; choose from {list(OPTIMIZERS)}")
     chosen = list(model.parameters()) if params is None else list(params)
     sparse_ids = sparse_parameters(model)
     sparse = [p for p in chosen if id(p) in sparse_ids]
     dense = [p for p in chosen if id(p) not in sparse_ids]
+    if kind == "adam":
+        return DenseSparseAdam(dense, sparse, lr=lr)
     groups = [{"params": dense, "foreach": None}] if dense else []
     if sparse:
         groups.append({"params": sparse, "foreach": False})
     return torch.optim.Adagrad(groups, lr=lr, eps=eps, weight_decay=0.0)
 
 
-def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+def set_lr(opt: Any, lr: float) -> None:
     """Set every group's rate (a Python float: no device sync)."""
     for g in opt.param_groups:
         g["lr"] = lr

@@ -89,6 +89,8 @@ class CandidateScorer:
     """Scores architectures through one trained supernet: `.score(arch) -> {"logloss", "auc", ...}`.
 
     `batches=(train_batches, val_batches)` replaces reading them from `cache` (then None is fine).
+    `warmup`: a float in [0, 1) is a share of the fine-tune steps (the spec's 50 of 500 is 0.1, so
+    a short fine-tune is not all warm-up); an int is a step count.
     """
 
     def __init__(
@@ -98,7 +100,7 @@ class CandidateScorer:
         *,
         finetune_steps: int = 500,
         lr: float = 0.04,
-        warmup: int = 50,
+        warmup: int | float = 0.1,
         batch_size: int | None = None,
         val_rows: int | None = SPEC_VAL_ROWS,
         eval_batch_size: int = 8192,
@@ -113,7 +115,7 @@ class CandidateScorer:
         self.finetune_steps, self.lr, self.warmup, self.clip = (
             int(finetune_steps),
             lr,
-            int(warmup),
+            warmup,
             clip,
         )
         self.seed = seed

@@ -36,6 +36,7 @@ FINAL_SETTINGS: dict[tuple[str, str], tuple[float, int]] = {
     ("full", "kdd"): (0.16, 512),
 }
 SMALL_OPS = {"fc", "dot_product", "efc"}
+RECIPES = ("nasrec", "adam")  # the searched model's recipes (searched_recipe)
 
 
 def space_of(arch: Architecture) -> str:
@@ -49,9 +50,19 @@ def final_settings(arch: Architecture, schema: Any) -> tuple[float, int]:
     return FINAL_SETTINGS[(space_of(arch), dataset_key(schema))]
 
 
-def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None) -> Recipe:
-    """The searched model's own recipe under the fair protocol: NASRec's final Adagrad (§7.3 lr for the
-    architecture's space and dataset, eps 1e-2, clip 5) with a linear warm-up over 10% of epoch one."""
+def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None, kind: str = "nasrec") -> Recipe:
+    """The searched model's own recipe under the fair protocol.
+
+    "nasrec": NASRec's final Adagrad (§7.3 lr for the architecture's space and dataset, eps 1e-2,
+    clip 5) with a linear warm-up over 10% of epoch one. On small data that warm-up is a few dozen
+    steps, and Adagrad's first steps then make training depend on the seed (docs/baselines.md).
+    "adam": the BARS recipe of deep CTR models (Adam 1e-3, embedding L2 1e-5), the baselines' own.
+    """
+    if kind == "adam":
+        return Recipe("adam", float(lr if lr is not None else 1e-3), 1e-5,
+                      source="BARS deep-model recipe (Adam 1e-3, embedding regularizer 1e-5)")
+    if kind != "nasrec":
+        raise ConfigError(f"unknown searched-model recipe {kind!r}; choose from {list(RECIPES)}")
     base = final_settings(arch, schema)[0]
     return Recipe("adagrad", float(lr if lr is not None else base), warmup=0.1, clip=5.0,
                   source="NASRec final training (method.md §7.3): Adagrad, lr per space and dataset, clip 5")

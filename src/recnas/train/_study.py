@@ -55,6 +55,7 @@ class ScoringSettings:
     batch_size: int | None = None  # None: the dataset's supernet batch
     val_rows: int | None = SPEC_VAL_ROWS  # None: the whole val split
     seed: int = 0
+    warmup: float = 0.1  # share of the fine-tune steps (the spec's 50 of 500)
 
 
 def scratch_fit(
@@ -62,27 +63,33 @@ def scratch_fit(
     max_epochs: int = 3,
     patience: int = 1,
     batch_size: int | None = None,
+    recipe: str = "nasrec",
     device: str | torch.device = "cpu",
 ) -> tuple[FitFn, dict[str, Any]]:
-    """(fit, recipe): the fair protocol (early stopping on val) with NASRec's own final recipe.
+    """(fit, recipe): the fair protocol (early stopping on val) with the searched model's recipe.
 
-    The recipe is the searched model's (`searched_recipe`: Adagrad at the §7.3 lr, 10% warm-up of
-    the first epoch, clip 5) at its §7.3 batch; the best epoch's val log loss is the ground truth.
+    `recipe` is final.recipe's choice (`searched_recipe`): "nasrec" (Adagrad at the §7.3 lr, 10%
+    warm-up of the first epoch, clip 5) or "adam" (BARS: Adam 1e-3, embedding L2 1e-5); the batch
+    defaults to the §7.3 one. The best epoch's val log loss is the ground truth.
     """
-    recipe = {"trainer": "fit", "optimizer": "adagrad", "lr": "final_settings", "warmup": 0.1,
-              "clip": 5.0, "max_epochs": max_epochs, "patience": patience,
-              "batch_size": batch_size or "final_settings"}
+    if recipe == "adam":
+        desc: dict[str, Any] = {"trainer": "fit", "optimizer": "adam", "lr": 1e-3, "embedding_l2": 1e-5}
+    else:
+        desc = {"trainer": "fit", "optimizer": "adagrad", "lr": "final_settings", "warmup": 0.1,
+                "clip": 5.0}
+    desc.update({"max_epochs": max_epochs, "patience": patience,
+                 "batch_size": batch_size or "final_settings"})
 
     def run(arch: Architecture, cache: Any, out: Path, seed: int) -> dict[str, Any]:
         proto = Protocol(max_epochs=max_epochs, patience=patience,
                          batch_size=batch_size or final_settings(arch, cache.schema)[1])
-        recipe_ = searched_recipe(arch, cache.schema)
+        recipe_ = searched_recipe(arch, cache.schema, kind=recipe)
         m = train_arch_protocol(arch, cache, out_dir=out, recipe=recipe_, protocol=proto,
                                 seed=seed, test=False, device=device, progress=False)
         return {"val_logloss": m["val"]["logloss"], "val_auc": m["val"]["auc"],
                 "best_epoch": m["best_epoch"], "epochs_run": m["epochs_run"], "steps": m["steps"]}
 
-    return run, recipe
+    return run, desc
 
 
 def draw_subnets(space: SearchSpace, k: int, *, seed: int, layernorm: bool) -> list[Architecture]:

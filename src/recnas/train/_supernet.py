@@ -125,6 +125,7 @@ def train_supernet(
     max_steps: int | None = None,
     batch_size: int | None = None,
     lr: float = 0.12,
+    optimizer: str = "adagrad",
     warmup_slope: float | None = WARMUP_SLOPE,
     full_path_steps: int | None = None,
     coin: str = "path",
@@ -149,6 +150,8 @@ def train_supernet(
     The rate warms up from ~0 gaining at most `warmup_slope` a step, and peaks lower than `lr` when
     the run is too short to reach it (`bounded_warmup`); `warmup_slope=None` is the spec's plain
     schedule (10% of the steps, then `lr`), which diverges on short runs (docs/supernet.md).
+    `optimizer="adam"` (dense Adam, SparseAdam tables) warms up linearly over 10% of the steps to
+    `lr`: Adam's step is about the rate from the first step on, so the slope bound does not apply.
     `loader` overrides the default BatchLoader (a distributed run passes its rank's shard).
     """
     schema = supernet.schema
@@ -159,7 +162,7 @@ def train_supernet(
     if max_steps is not None:
         total = min(total, int(max_steps)) if total > 0 else int(max_steps)
     T = default_full_path_steps(schema, total) if full_path_steps is None else int(full_path_steps)
-    if warmup_slope is None:
+    if warmup_slope is None or optimizer == "adam":
         lr_warm, peak = warmup_steps(total, 0.1), lr
     else:
         lr_warm, peak = bounded_warmup(total, lr, slope=warmup_slope)
@@ -174,7 +177,7 @@ def train_supernet(
         "full_path_steps": T,
         "coin": coin,
         "requested_lr": lr,
-        "warmup_slope": warmup_slope,
+        "warmup_slope": warmup_slope if optimizer == "adagrad" else None,
         "shuffle": shuffle,
         "schema": schema.to_dict(),
         "layernorm": bool(supernet.layernorm),
@@ -184,6 +187,7 @@ def train_supernet(
         supernet,
         loader,
         lr=peak,
+        optimizer=optimizer,
         steps=total,
         warmup=lr_warm,
         clip=5.0,
