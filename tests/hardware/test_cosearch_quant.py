@@ -81,3 +81,21 @@ def test_bits_sampling_hook(net_and_schema) -> None:
     assert seen[0] is not None and seen[0] == seen[1]  # drawn from torch's seeded RNG
     assert set(seen[0]) == set(range(1, arch.num_blocks + 1))
     assert seen[2] is None  # eval: full precision unless bits are given
+
+
+def test_fake_quant_forward_only_path_equals_the_ste_path() -> None:
+    """Scoring runs fake_quant without autograd (a faster in-place path): same values as the
+    straight-through path that training uses, and training still gets identity gradients."""
+    from recnas.nn.quant import fake_quant
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 33, generator=g) * 3.0
+    for bits in (4, 8, 16):
+        xr = x.clone().requires_grad_(True)
+        ste = fake_quant(xr, bits)
+        fast = fake_quant(x, bits)
+        assert not fast.requires_grad and torch.equal(fast, ste.detach())
+        assert fast.unique().numel() <= 2 ** bits - 1  # on the grid
+        ste.sum().backward()
+        assert torch.equal(xr.grad, torch.ones_like(x))
+    assert torch.equal(x, torch.randn(64, 33, generator=torch.Generator().manual_seed(0)) * 3.0)

@@ -27,7 +27,10 @@ def fake_quant(x: torch.Tensor, bits: int | None) -> torch.Tensor:
     if bits not in VALID_BITS:
         raise ConfigError(f"fake_quant: bits = {bits}; valid: {list(VALID_BITS)}, 32 or None (off)")
     qmax = float(2 ** (bits - 1) - 1)
-    scale = (x.detach().abs().amax() / qmax).clamp_min(1e-12)
+    lo, hi = torch.aminmax(x.detach())
+    scale = (torch.maximum(lo.abs(), hi.abs()) / qmax).clamp_min(1e-12)
+    if not x.requires_grad:  # forward-only (scoring): no STE graph, in place on one new tensor
+        return torch.div(x, scale).round_().clamp_(-qmax, qmax).mul_(scale)
     q = torch.clamp(torch.round(x / scale), -qmax, qmax) * scale
     return x + (q - x).detach()
 
