@@ -200,6 +200,12 @@ class SearchConfig:
     )
     finetune_steps: int = _opt(500, min=1)
     finetune_lr: float = _opt(0.04, gt=0.0)
+    finetune: str = _opt(
+        "head", choices=("head", "path"),
+        help="head = method.md §5 (head only, Adagrad finetune_lr); path = blocks and head "
+        "(Adam path_lr, embeddings frozen)",
+    )
+    path_lr: float = _opt(1e-3, gt=0.0, help="Adam rate of finetune: path")
     finetune_batch: int | None = _opt(None, min=1, help="null = the supernet batch")
     val_rows: int | None = _opt(1_228_800, min=1, help="fixed val subset (null = whole val split)")
     workers: int = _opt(1, min=1)
@@ -231,10 +237,11 @@ class FinalConfig:
     patience: int = _opt(2, min=1, help="fair protocol: epochs without improvement before stopping")
     seeds: int = _opt(1, min=1, help="fair protocol: seeds of the final model and each control")
     recipe: str = _opt(
-        "nasrec",
-        choices=("nasrec", "adam"),
+        "auto",
+        choices=("auto", "nasrec", "adam"),
         help="fair protocol: the searched model's recipe; nasrec = method.md §7.3 Adagrad, adam = "
-        "the BARS deep-model recipe (stable on small data, docs/baselines.md)",
+        "the BARS deep-model recipe; auto = nasrec at paper scale, adam on small data "
+        "(docs/baselines.md)",
     )
 
 

@@ -179,3 +179,33 @@ def test_a_run_trained_without_test_is_tested_later_without_retraining(mem_cache
     monkeypatch.setattr(_protocol, "_train_epoch", real)
     whole = fit(_model(), mem_cache, recipe=ADAM, protocol=proto, out_dir=tmp_path / "whole", progress=False)
     assert b["test"] == whole["test"]  # the best weights were restored before the late test
+
+
+def test_auto_recipe_is_nasrec_at_paper_scale_and_adam_on_small_data() -> None:
+    from recnas.train import resolve_recipe
+
+    # full Criteo (36.7M train rows, batch 256) and Avazu (32.3M, lr 0.20): the paper's regime
+    assert resolve_recipe("auto", 0.16, 36_672_494, 256) == "nasrec"
+    assert resolve_recipe("auto", 0.20, 32_343_174, 256) == "nasrec"
+    # the demo (64k rows) and a 100k-row sample: a warm-up of a few dozen steps
+    assert resolve_recipe("auto", 0.16, 64_000, 512) == "adam"
+    assert resolve_recipe("auto", 0.16, 100_000, 256) == "adam"
+    assert resolve_recipe("nasrec", 0.16, 64_000, 512) == "nasrec"  # an explicit choice stands
+    with pytest.raises(ConfigError, match="unknown searched-model recipe 'sgd'"):
+        resolve_recipe("sgd", 0.16, 64_000, 512)
+
+
+def test_searched_recipes_are_named_and_sourced() -> None:
+    from recnas.space import get_space
+    from recnas.space import sample_arch
+    from recnas.train import searched_recipe
+
+    import random
+
+    class Schema:
+        name = "criteo"
+
+    arch = sample_arch(get_space("full"), random.Random(0))
+    a, n = searched_recipe(arch, Schema(), kind="adam"), searched_recipe(arch, Schema())
+    assert (a.optimizer, a.lr, a.embedding_l2) == ("adam", 1e-3, 1e-5) and "BARS" in a.source
+    assert (n.optimizer, n.lr, n.warmup, n.clip) == ("adagrad", 0.16, 0.1, 5.0)

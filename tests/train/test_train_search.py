@@ -244,3 +244,20 @@ def test_adam_supernet_warms_up_over_a_tenth_to_its_rate(tiny_schema, tiny_space
     lrs = [json.loads(line)["lr"] for line in (tmp_path / "m.jsonl").read_text().splitlines()]
     assert lrs[0] == pytest.approx(1e-3 / 2) and lrs[1] == pytest.approx(1e-3)  # 16 steps: 2 warm
     assert load_supernet(tmp_path / "s.pt")[1]["optimizer"] == "adam"
+
+
+def test_path_finetune_scores_deterministically_and_leaves_the_supernet(tiny_schema, tiny_space, mem_cache):
+    torch.manual_seed(0)
+    net = Supernet(tiny_schema, tiny_space)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    kw = dict(finetune_steps=12, batch_size=32, val_rows=250, eval_batch_size=100)
+    path = CandidateScorer(net, mem_cache, finetune="path", path_lr=1e-2, **kw)
+    head = CandidateScorer(net, mem_cache, **kw)
+    arch = sample_arch(tiny_space, random.Random(1))
+    a, b = path.score(arch), path.score(arch)
+    assert a["logloss"] == b["logloss"] and a["logloss"] != head.score(arch)["logloss"]
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert net.embedding.weight.grad is None and net.embedding.weight.requires_grad
+    with pytest.raises(Exception, match="unknown fine-tune mode 'all'"):
+        CandidateScorer(net, mem_cache, finetune="all", **kw)

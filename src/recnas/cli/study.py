@@ -37,12 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--finetune-lr", type=float, help="head fine-tune lr (default: config/0.04)")
     p.add_argument("--batch-size", type=int, help="fine-tune batch (default: config/dataset's)")
     p.add_argument("--val-rows", type=int, help="val rows scored (default: config/1228800)")
+    p.add_argument("--finetune", choices=("head", "path"),
+                   help="what the scorer fine-tunes (default: config/head)")
     p.add_argument("--max-epochs", type=int, default=3,
                    help="from-scratch epochs per subnet at most (early stopping; default 3)")
     p.add_argument("--patience", type=int, default=1,
                    help="stop after this many epochs without a better val log loss (default 1)")
     p.add_argument("--train-batch-size", type=int, help="from-scratch batch (default: dataset's)")
-    p.add_argument("--recipe", choices=("nasrec", "adam"),
+    p.add_argument("--recipe", choices=("auto", "nasrec", "adam"),
                    help="from-scratch recipe (default: the config's final.recipe, else nasrec)")
     p.add_argument("--one-step", action="store_true",
                    help="also score with a 1-step head fine-tune (the no-fine-tune ablation)")
@@ -77,12 +79,15 @@ def _settings(args: argparse.Namespace) -> Any:
             "batch_size": s.finetune_batch or cfg.supernet.batch,
             "val_rows": s.val_rows,
             "seed": s.seed,
+            "finetune": s.finetune,
+            "path_lr": s.path_lr,
         }
     flags = {
         "finetune_steps": args.finetune_steps,
         "lr": args.finetune_lr,
         "batch_size": args.batch_size,
         "val_rows": args.val_rows,
+        "finetune": args.finetune,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
     return ScoringSettings(**base)
@@ -97,22 +102,33 @@ def _final_recipe(config: Path | None) -> str:
     return str(load_config(config).final.recipe)
 
 
+def _recipe(kind: str, cache: Any, batch: int | None) -> str:
+    """'auto' resolved for this cache as the final stage resolves it (NASRec-Full's lr and batch)."""
+    from recnas.train import resolve_recipe
+    from recnas.train._standalone import FINAL_SETTINGS
+    from recnas.train._supernet import dataset_key
+
+    lr, default_batch = FINAL_SETTINGS[("full", dataset_key(cache.schema))]
+    return resolve_recipe(kind, lr, cache.num_rows("train"), batch or default_batch)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the study and print each variant's tau and interval."""
     from recnas.data import open_cache
     from recnas.train import ranking_study
     from recnas.train import scratch_fit
 
+    cache = open_cache(args.data)
     fit, recipe = scratch_fit(
         max_epochs=args.max_epochs,
         patience=args.patience,
         batch_size=args.train_batch_size,
-        recipe=args.recipe or _final_recipe(args.config),
+        recipe=_recipe(args.recipe or _final_recipe(args.config), cache, args.train_batch_size),
         device=args.device,
     )
     r = ranking_study(
         _variants(args.supernet),
-        open_cache(args.data),
+        cache,
         fit,
         out_dir=args.out,
         recipe=recipe,

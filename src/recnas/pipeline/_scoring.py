@@ -21,6 +21,8 @@ class ScorerFactory:
     seed: int
     device: str
     threads: int | None = None
+    finetune: str = "head"
+    path_lr: float = 1e-3
 
     def __call__(self) -> CostedScorer:
         """Load the supernet and the cache; fix the fine-tune and val rows (once per process)."""
@@ -41,6 +43,8 @@ class ScorerFactory:
             val_rows=self.val_rows,
             seed=self.seed,
             device=self.device,
+            finetune=self.finetune,
+            path_lr=self.path_lr,
         )
         return CostedScorer(scorer, cache.schema)
 

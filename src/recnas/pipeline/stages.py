@@ -209,6 +209,8 @@ def stage_search(ctx: Context) -> dict[str, Any]:
         seed=s.seed,
         device=ctx.device,
         threads=ctx.cfg.threads,
+        finetune=s.finetune,
+        path_lr=s.path_lr,
     )
     settings = need("recnas.search", "score_settings", "search")(
         factory.supernet,
@@ -218,6 +220,7 @@ def stage_search(ctx: Context) -> dict[str, Any]:
         batch_size=factory.batch_size,
         val_rows=factory.val_rows,
         warmup=0.1,  # CandidateScorer's share of the fine-tune steps; a resume must match it
+        **({} if s.finetune == "head" else {"finetune": s.finetune, "path_lr": s.path_lr}),
     )
     common = dict(
         searcher=searcher,
@@ -347,14 +350,18 @@ def final_protocol(ctx: Context) -> Any:
 
 def _train_fair(ctx: Context, arch: Any, out_dir: Path, *, seed: int, test: bool = True) -> dict[str, Any]:
     """`arch` from scratch under the fair protocol with the searched model's recipe (final.recipe)."""
-    f = ctx.cfg.final
-    recipe = need("recnas.train", "searched_recipe", "final")(arch, ctx.cache().schema, f.lr, f.recipe)
+    f, cache = ctx.cfg.final, ctx.cache()
+    proto = final_protocol(ctx)
+    nasrec_lr = f.lr or need("recnas.train", "final_settings", "final")(arch, cache.schema)[0]
+    kind = need("recnas.train", "resolve_recipe", "final")(
+        f.recipe, nasrec_lr, cache.num_rows("train"), proto.batch_size)
+    recipe = need("recnas.train", "searched_recipe", "final")(arch, cache.schema, f.lr, kind)
     return need("recnas.train", "train_arch_protocol", "final")(
         arch,
         ctx.cache(),
         out_dir=out_dir,
         recipe=recipe,
-        protocol=final_protocol(ctx),
+        protocol=proto,
         layernorm=ctx.layernorm_for_training(),
         seed=seed,
         test=test,

@@ -29,6 +29,7 @@ from recnas.train._study import ScoringSettings
 from recnas.train._study import ranking_study
 from recnas.train._study import scratch_fit
 from recnas.train._standalone import retrain_topk
+from recnas.train._standalone import resolve_recipe
 from recnas.train._standalone import searched_recipe
 from recnas.train._standalone import train_arch_protocol
 from recnas.train._standalone import train_architecture
@@ -68,6 +69,7 @@ __all__ = [
     "ranking_study",
     "scratch_fit",
     "retrain_topk",
+    "resolve_recipe",
     "searched_recipe",
     "train_arch_protocol",
     "train",

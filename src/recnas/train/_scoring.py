@@ -1,9 +1,13 @@
-"""Candidate scoring (method.md §5): inherit the path, fine-tune only the head, val log loss.
+"""Candidate scoring (method.md §5): inherit the path, fine-tune, val log loss.
 
-Same procedure as the reference (fresh Adagrad lr 0.04, 50 warm-up steps then cosine, 500 steps at
-batch 512, clip 5, log loss on the first val rows) but fast: the head input is frozen, so the body
-runs forward only (no autograd graph) and the fine-tune is a linear model on those [B, H] features.
-The fine-tune batches and val rows are fixed once, in memory, for every candidate.
+`finetune="head"` is the reference's procedure (fresh Adagrad lr 0.04, 10% warm-up then cosine,
+500 steps at batch 512, clip 5, log loss on the first val rows) but fast: the head input is frozen,
+so the body runs forward only (no autograd graph) and the fine-tune is a linear model on those
+[B, H] features. `finetune="path"` fine-tunes the inherited subnet's blocks and head together
+(Adam, `path_lr`), the embedding tables shared with the supernet and frozen: a short-training proxy
+that starts from the supernet's weights, for supernets trained too briefly for their frozen features
+to rank (docs/supernet.md). The fine-tune batches and val rows are fixed once, in memory, for every
+candidate; the supernet itself is never modified.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import torch
 from torch import nn
 
 from recnas.data.batch import Batch
+from recnas.errors import ConfigError
 from recnas.space import Architecture
 from recnas.train import _data
 from recnas.train._loop import train
@@ -24,6 +29,7 @@ from recnas.train._metrics import evaluate
 from recnas.train._supernet import default_batch_size
 
 SPEC_VAL_ROWS = 150 * 8192  # Criteo's 1,228,800 (method.md §5)
+FINETUNES = ("head", "path")
 
 
 class HeadModel(nn.Module):
@@ -110,7 +116,12 @@ class CandidateScorer:
         val_split: str = "val",
         clip: float = 5.0,
         batches: tuple[list[Batch], list[Batch]] | None = None,
+        finetune: str = "head",
+        path_lr: float = 1e-3,
     ) -> None:
+        if finetune not in FINETUNES:
+            raise ConfigError(f"unknown fine-tune mode {finetune!r}; choose from {list(FINETUNES)}")
+        self.finetune_mode, self.path_lr = finetune, float(path_lr)
         self.supernet, self.device = supernet, torch.device(device)
         self.finetune_steps, self.lr, self.warmup, self.clip = (
             int(finetune_steps),
@@ -171,6 +182,29 @@ class CandidateScorer:
             )
         return head
 
+    def finetune_path(self, arch: Architecture, steps: int | None = None) -> nn.Module:
+        """`arch` as a standalone model with the supernet's weights, blocks and head fine-tuned."""
+        from recnas.nn import build_model
+        from recnas.nn.standalone import inherit_weights
+
+        steps = self.finetune_steps if steps is None else int(steps)
+        model = build_model(arch, self.supernet.schema, layernorm=self.supernet.layernorm)
+        inherit_weights(model, self.supernet, arch)
+        model.embedding = self.supernet.embedding  # shared and frozen: no per-candidate table copy
+        model.to(self.device)
+        body = [p for n, p in model.named_parameters() if not n.startswith("embedding.")]
+        table = self.supernet.embedding.weight
+        was = table.requires_grad
+        table.requires_grad_(False)  # no gradient piles up on the supernet's table
+        try:
+            if steps > 0:
+                train(model, self.train_batches, lr=self.path_lr, optimizer="adam", steps=steps,
+                      warmup=self.warmup, clip=self.clip, params=body, seed=self.seed,
+                      device=self.device, log_every=steps, progress=False, reseed=False)
+        finally:
+            table.requires_grad_(was)
+        return model.eval()
+
     def score(
         self, arch: Architecture, *, finetune_steps: int | None = None
     ) -> dict[str, float | int]:
@@ -181,10 +215,15 @@ class CandidateScorer:
         t0 = time.perf_counter()
         self.supernet.eval()
         steps = self.finetune_steps if finetune_steps is None else int(finetune_steps)
-        head = self.finetune(arch, steps)
-        t1 = time.perf_counter()
-        feats = FeatureBatches(self.supernet, arch, self.val_batches, self.device)
-        m = evaluate(lambda b: head(b.dense), feats, device=self.device)
+        if self.finetune_mode == "path":
+            model = self.finetune_path(arch, steps)
+            t1 = time.perf_counter()
+            m = evaluate(lambda b: model(b.dense, b.sparse), self.val_batches, device=self.device)
+        else:
+            head = self.finetune(arch, steps)
+            t1 = time.perf_counter()
+            feats = FeatureBatches(self.supernet, arch, self.val_batches, self.device)
+            m = evaluate(lambda b: head(b.dense), feats, device=self.device)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return {

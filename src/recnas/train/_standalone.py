@@ -22,6 +22,7 @@ from recnas.train._metrics import evaluate
 from recnas.train._protocol import Protocol
 from recnas.train._protocol import Recipe
 from recnas.train._protocol import fit
+from recnas.train._schedule import PAPER_WARMUP_SLOPE
 from recnas.train._supernet import dataset_key
 from recnas.train._supernet import default_batch_size
 
@@ -36,7 +37,7 @@ FINAL_SETTINGS: dict[tuple[str, str], tuple[float, int]] = {
     ("full", "kdd"): (0.16, 512),
 }
 SMALL_OPS = {"fc", "dot_product", "efc"}
-RECIPES = ("nasrec", "adam")  # the searched model's recipes (searched_recipe)
+RECIPES = ("auto", "nasrec", "adam")  # the searched model's recipes (searched_recipe)
 
 
 def space_of(arch: Architecture) -> str:
@@ -48,6 +49,18 @@ def space_of(arch: Architecture) -> str:
 def final_settings(arch: Architecture, schema: Any) -> tuple[float, int]:
     """The spec's final-retraining (lr, batch) for the architecture's space and the dataset."""
     return FINAL_SETTINGS[(space_of(arch), dataset_key(schema))]
+
+
+def resolve_recipe(kind: str, nasrec_lr: float, train_rows: int, batch: int) -> str:
+    """"nasrec" or "adam" for `kind`; "auto" takes NASRec's recipe (peak `nasrec_lr`) only when its
+    warm-up (10% of epoch one) gains the rate no faster per step than the paper's supernet schedule
+    (0.12 over 7,162 steps): true at full Criteo, Avazu and KDD scale, false on samples and the demo."""
+    if kind not in RECIPES:
+        raise ConfigError(f"unknown searched-model recipe {kind!r}; choose from {list(RECIPES)}")
+    if kind != "auto":
+        return kind
+    warm = max(1, int(0.1 * max(1, train_rows // max(1, batch))))
+    return "nasrec" if nasrec_lr / warm <= PAPER_WARMUP_SLOPE else "adam"
 
 
 def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None, kind: str = "nasrec") -> Recipe:
@@ -62,7 +75,8 @@ def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None, ki
         return Recipe("adam", float(lr if lr is not None else 1e-3), 1e-5,
                       source="BARS deep-model recipe (Adam 1e-3, embedding regularizer 1e-5)")
     if kind != "nasrec":
-        raise ConfigError(f"unknown searched-model recipe {kind!r}; choose from {list(RECIPES)}")
+        raise ConfigError(f"searched-model recipe {kind!r}: give 'nasrec' or 'adam' "
+                          f"('auto' is resolved by resolve_recipe)")
     base = final_settings(arch, schema)[0]
     return Recipe("adagrad", float(lr if lr is not None else base), warmup=0.1, clip=5.0,
                   source="NASRec final training (method.md §7.3): Adagrad, lr per space and dataset, clip 5")

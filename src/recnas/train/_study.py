@@ -56,6 +56,8 @@ class ScoringSettings:
     val_rows: int | None = SPEC_VAL_ROWS  # None: the whole val split
     seed: int = 0
     warmup: float = 0.1  # share of the fine-tune steps (the spec's 50 of 500)
+    finetune: str = "head"  # "head" (the spec's) or "path" (blocks and head, Adam at path_lr)
+    path_lr: float = 1e-3
 
 
 def scratch_fit(
@@ -72,6 +74,9 @@ def scratch_fit(
     warm-up of the first epoch, clip 5) or "adam" (BARS: Adam 1e-3, embedding L2 1e-5); the batch
     defaults to the §7.3 one. The best epoch's val log loss is the ground truth.
     """
+    if recipe not in ("nasrec", "adam"):
+        raise RecnasError(f"ground-truth recipe must be 'nasrec' or 'adam', not {recipe!r} "
+                          f"(resolve 'auto' first: recnas.train.resolve_recipe)")
     if recipe == "adam":
         desc: dict[str, Any] = {"trainer": "fit", "optimizer": "adam", "lr": 1e-3, "embedding_l2": 1e-5}
     else:
