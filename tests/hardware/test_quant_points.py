@@ -121,3 +121,30 @@ def test_cosearch_candidates_charge_the_head_at_head_bits() -> None:
     arch = _archs()[1]
     assert uniform_candidate(arch, 4).genes.head == HEAD_BITS
     assert sample_genes(arch.num_blocks, HwSpace(), random.Random(0)).head == HEAD_BITS
+
+
+def test_forward_paths_quantise_the_head_only_with_bits(net_and_schema) -> None:
+    """Supernet, standalone model and the proxy head all quantise the head exactly when block bits
+    are given (the co-design path), and never otherwise."""
+    from recnas.nn import build_model
+    from recnas.search.cosearch import QuantView
+    from recnas.train._scoring import HeadModel
+
+    net, schema = net_and_schema
+    arch = _archs()[1]
+    g = torch.Generator().manual_seed(2)
+    dense = torch.randn(4, schema.num_dense, generator=g)
+    sparse = torch.randint(0, 20, (4, schema.num_sparse), generator=g)
+    bits = {k: (8, 8) for k in range(1, arch.num_blocks + 1)}
+    model = build_model(arch, schema, bits=bits).eval()
+    w, b = net.head(arch)
+    for run, on in (
+        (lambda: net(dense, sparse, arch, bits), True),
+        (lambda: net(dense, sparse, arch), False),
+        (lambda: model(dense, sparse), True),
+        (lambda: HeadModel(w, b, QuantView(net, bits).quant_head)(net.features(dense, sparse, arch)), True),
+        (lambda: HeadModel(w, b)(net.features(dense, sparse, arch)), False),
+    ):
+        with torch.no_grad(), record_sites() as sites:
+            run()
+        assert (HEAD_SITE in sites) == on

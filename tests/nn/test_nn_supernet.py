@@ -259,7 +259,9 @@ def test_bits_mapping_changes_only_quantized_blocks(fresh: Supernet) -> None:
     base = sn(dense, sparse, arch)
     q = sn(dense, sparse, arch, bits={7: (4, 4)})
     assert not torch.allclose(base, q)
-    assert torch.allclose(sn(dense, sparse, arch, bits={7: (None, 32)}), base)
+    # a full-precision entry equals no entry (any mapping runs the head at its charged 16 bits)
+    assert torch.equal(sn(dense, sparse, arch, bits={7: (None, 32)}), sn(dense, sparse, arch, bits={}))
+    assert torch.allclose(sn(dense, sparse, arch, bits={}), base, rtol=1e-3, atol=1e-3)
     q.sum().backward()
     op = sn.blocks[6].dense[arch.blocks[6].dense_op]
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in op.parameters())  # STE

@@ -17,6 +17,7 @@ from recnas.nn._block import run_blocks
 from recnas.nn.embedding import Embeddings
 from recnas.nn.quant import BitsMap
 from recnas.nn.quant import check_bits
+from recnas.nn.quant import head_logits
 from recnas.nn.ops._common import BlockInputs
 from recnas.nn.ops._common import OpDims
 from recnas.nn.supernet import Supernet
@@ -59,7 +60,8 @@ class NASRecNet(nn.Module):
 
     def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
         """Logits [B]."""
-        return self.head(self.features(dense, sparse)).squeeze(-1)
+        x = self.features(dense, sparse)
+        return head_logits(x, self.head.weight[0], self.head.bias, self.bits is not None)
 
 
 def build_model(arch: Architecture, schema: FeatureSchema, *, layernorm: bool | None = None,

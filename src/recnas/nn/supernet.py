@@ -24,6 +24,7 @@ from recnas.nn.embedding import Embeddings
 from recnas.nn.ops._common import OpDims
 from recnas.nn.quant import BitsMap
 from recnas.nn.quant import check_bits
+from recnas.nn.quant import head_logits
 from recnas.space.arch import D2S_ITEMS
 from recnas.space.arch import Architecture
 
@@ -129,4 +130,4 @@ class Supernet(nn.Module):
                 bits: BitsMap | None = None) -> torch.Tensor:
         """Logits [B] of `arch`'s path (several ops per block are summed; see `features` for bits)."""
         w, b = self.head(arch)
-        return self.features(dense, sparse, arch, bits) @ w + b
+        return head_logits(self.features(dense, sparse, arch, bits), w, b, bits is not None)

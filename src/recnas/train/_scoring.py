@@ -21,6 +21,7 @@ from torch import nn
 
 from recnas.data.batch import Batch
 from recnas.errors import ConfigError
+from recnas.nn.quant import head_logits
 from recnas.space import Architecture
 from recnas.train import _data
 from recnas.train._loop import train
@@ -35,14 +36,15 @@ FINETUNES = ("head", "path")
 class HeadModel(nn.Module):
     """The head of one path as a standalone linear model: logits = features @ w + b."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, quantise: bool = False) -> None:
         super().__init__()
         self.weight = nn.Parameter(weight.detach().clone().float())
         self.bias = nn.Parameter(bias.detach().clone().float().reshape(1))
+        self.quantise = quantise  # co-design: the head at its charged bits (nn.quant.HEAD_BITS)
 
     def forward(self, features: torch.Tensor, sparse: torch.Tensor | None = None) -> torch.Tensor:
         """Logits [B] from head features [B, H] (`sparse` is unused: the Batch slot is empty)."""
-        return features.float() @ self.weight + self.bias
+        return head_logits(features.float(), self.weight, self.bias, self.quantise)
 
 
 class FeatureBatches:
@@ -165,7 +167,7 @@ class CandidateScorer:
         """A copy of `arch`'s head, fine-tuned on the fixed batches (the supernet is untouched)."""
         steps = self.finetune_steps if steps is None else int(steps)
         w, b = self.supernet.head(arch)
-        head = HeadModel(w, b).to(self.device)
+        head = HeadModel(w, b, getattr(self.supernet, "quant_head", False)).to(self.device)
         if steps > 0:
             train(
                 head,
