@@ -62,7 +62,8 @@ def _run_dir(tmp_path: Path, *, searched: bool) -> RunDir:
         rd.metrics.write_text(json.dumps({"searched": {
             "test_logloss": 0.30, "test_logloss_std": 0.01, "test_logloss_se": 0.005, "test_auc": 0.95,
             "test_auc_std": 0.002, "regret": 0.05, "seeds": 3, "flops": 123456, "params": 4321,
-            "train_seconds": 9.5, "protocol": {"max_epochs": 2, "patience": 1, "batch_size": 256}}}))
+            "train_seconds": 9.5, "protocol": {"max_epochs": 2, "patience": 1, "batch_size": 256},
+            "recipe_source": "BARS deep-model recipe (Adam 1e-3)"}}))
     return rd
 
 
@@ -84,6 +85,7 @@ def test_compare_run_seeds_table_and_json(mem_cache, tmp_path: Path, monkeypatch
     text = (rd.report_sections / "50_baselines.md").read_text()
     assert "| **NASRec searched (this run)** | - | 3 | 0.3000 ± 0.0100 | 0.0050 | 0.0500 | 0.9500 ± 0.0020 |" in text
     assert text.count("\n| ") == 4 and "Bayes-optimal 0.2500" in text and "BARS" in text  # Criteo-named
+    assert "the searched model: BARS deep-model recipe (Adam 1e-3))" in text  # the recipe it ran
     doc = json.loads((rd.baselines / "comparison.json").read_text())
     assert doc["seeds"] == 2 and [r["name"] for r in doc["rows"]] == ["searched", "lr", "fm"]
 

@@ -149,8 +149,9 @@ def render_section(rows: Sequence[dict[str, Any]], *, protocol: Protocol, datase
                    oracle: dict[str, Any] | None, test_rows: int) -> str:
     """The report fragment: heading, protocol sentence, table and notes."""
     bars = "criteo" in dataset.lower()
+    mine = next((r.get("recipe") for r in rows if r["name"] == "searched"), None) or "final.recipe"
     notes = [
-        "Each model: its own recipe (docs/baselines.md; the searched model: NASRec's Adagrad), trained on "
+        f"Each model: its own recipe (docs/baselines.md; the searched model: {mine}), trained on "
         f"train, validated after every epoch (best epoch kept, lr x{protocol.lr_decay} on a plateau, "
         f"stop after {protocol.patience} epochs without improvement, at most {protocol.max_epochs}), "
         f"tested once per seed on {test_rows:,} rows. SE = standard error of the mean over seeds; the last "
