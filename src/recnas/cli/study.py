@@ -63,15 +63,21 @@ def _variants(specs: list[str]) -> dict[str, str]:
     return out
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    """The search stage's scorer settings: from --config as stage_search builds them, then flags."""
+def _config(args: argparse.Namespace) -> Any:
+    """The run config given by --config, or None."""
+    if args.config is None:
+        return None
+    from recnas.config import load_config
+
+    return load_config(args.config)
+
+
+def _settings(args: argparse.Namespace, cfg: Any = None) -> Any:
+    """The search stage's scorer settings: from `cfg` as stage_search builds them, then flags."""
     from recnas.train import ScoringSettings
 
     base: dict[str, Any] = {}
-    if args.config is not None:
-        from recnas.config import load_config
-
-        cfg = load_config(args.config)
+    if cfg is not None:
         s = cfg.search
         base = {
             "finetune_steps": s.finetune_steps,
@@ -93,17 +99,8 @@ def _settings(args: argparse.Namespace) -> Any:
     return ScoringSettings(**base)
 
 
-def _final_recipe(config: Path | None) -> str:
-    """The run config's final.recipe (the searched model's), "nasrec" without a config."""
-    if config is None:
-        return "nasrec"
-    from recnas.config import load_config
-
-    return str(load_config(config).final.recipe)
-
-
 def _recipe(kind: str, cache: Any, batch: int | None) -> str:
-    """'auto' resolved for this cache as the final stage resolves it (NASRec-Full's lr and batch)."""
+    """'auto' resolved for this cache as the final stage does (NASRec-Full's lr and batch)."""
     from recnas.train import resolve_recipe
     from recnas.train._standalone import FINAL_SETTINGS
     from recnas.train._supernet import dataset_key
@@ -118,12 +115,13 @@ def run(args: argparse.Namespace) -> int:
     from recnas.train import ranking_study
     from recnas.train import scratch_fit
 
-    cache = open_cache(args.data)
+    cache, cfg = open_cache(args.data), _config(args)
+    kind = args.recipe or (cfg.final.recipe if cfg is not None else "nasrec")
     fit, recipe = scratch_fit(
         max_epochs=args.max_epochs,
         patience=args.patience,
         batch_size=args.train_batch_size,
-        recipe=_recipe(args.recipe or _final_recipe(args.config), cache, args.train_batch_size),
+        recipe=_recipe(kind, cache, args.train_batch_size),
         device=args.device,
     )
     r = ranking_study(
@@ -133,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir=args.out,
         recipe=recipe,
         k=args.k,
-        settings=_settings(args),
+        settings=_settings(args, cfg),
         seed=args.seed,
         device=args.device,
         one_step=args.one_step,

@@ -28,14 +28,17 @@ class NASRecNet(nn.Module):
     """A fixed architecture with exact-size weights: forward(dense, sparse) -> logits [B]."""
 
     def __init__(self, arch: Architecture, schema: FeatureSchema, *, layernorm: bool,
-                 sparse_grad: bool = True, bits: BitsMap | None = None) -> None:
+                 sparse_grad: bool = True, bits: BitsMap | None = None,
+                 embedding: Embeddings | None = None) -> None:
         super().__init__()
         arch.validate(single_op=False, max_inputs=arch.num_blocks)
         check_bits(bits, arch.num_blocks)
         self.bits = bits  # per-block (w_bits, a_bits) fake quantisation, as in Supernet.forward
         self.arch, self.schema, self.layernorm = arch, schema, bool(layernorm)
         self.plans = make_plan(arch, slots=None)
-        self.embedding = Embeddings(schema, sparse_grad=sparse_grad)
+        # `embedding`: a table shared with another model (a supernet's), used as it is
+        self.embedding = (embedding if embedding is not None
+                          else Embeddings(schema, sparse_grad=sparse_grad))
         blocks: list[ChoiceBlock | None] = []
         for g, sh, plan in zip(arch.blocks, block_shapes(arch, schema), self.plans):
             if not plan.live:
@@ -65,11 +68,13 @@ class NASRecNet(nn.Module):
 
 
 def build_model(arch: Architecture, schema: FeatureSchema, *, layernorm: bool | None = None,
-                sparse_grad: bool = True, bits: BitsMap | None = None) -> NASRecNet:
+                sparse_grad: bool = True, bits: BitsMap | None = None,
+                embedding: Embeddings | None = None) -> NASRecNet:
     """Standalone model of `arch` (LayerNorm from `arch.layernorm` unless given), optionally
     fake-quantised per block at `bits` (the PIM co-design's retraining at the charged bits)."""
     ln = arch.layernorm if layernorm is None else layernorm
-    return NASRecNet(arch, schema, layernorm=ln, sparse_grad=sparse_grad, bits=bits)
+    return NASRecNet(arch, schema, layernorm=ln, sparse_grad=sparse_grad, bits=bits,
+                     embedding=embedding)
 
 
 @torch.no_grad()
@@ -85,7 +90,8 @@ def inherit_weights(model: NASRecNet, supernet: Supernet, arch: Architecture) ->
             model.schema.num_dense != supernet.schema.num_dense:
         raise ConfigError("inherit_weights: model and supernet were built for different schemas")
     sup_plans = supernet.plan(arch)
-    model.embedding.weight.copy_(supernet.embedding.weight)
+    if model.embedding is not supernet.embedding:  # a shared table needs no copy
+        model.embedding.weight.copy_(supernet.embedding.weight)
     shapes = block_shapes(arch, model.schema)
     for k, (g, sh, plan) in enumerate(zip(arch.blocks, shapes, sup_plans), 1):
         mine = model._block_list[k - 1]

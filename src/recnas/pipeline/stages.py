@@ -220,7 +220,8 @@ def stage_search(ctx: Context) -> dict[str, Any]:
         batch_size=factory.batch_size,
         val_rows=factory.val_rows,
         warmup=0.1,  # CandidateScorer's share of the fine-tune steps; a resume must match it
-        **({} if s.finetune == "head" else {"finetune": s.finetune, "path_lr": s.path_lr}),
+        finetune=factory.finetune,
+        path_lr=factory.path_lr,
     )
     common = dict(
         searcher=searcher,
@@ -358,7 +359,7 @@ def _train_fair(ctx: Context, arch: Any, out_dir: Path, *, seed: int, test: bool
     recipe = need("recnas.train", "searched_recipe", "final")(arch, cache.schema, f.lr, kind)
     return need("recnas.train", "train_arch_protocol", "final")(
         arch,
-        ctx.cache(),
+        cache,
         out_dir=out_dir,
         recipe=recipe,
         protocol=proto,

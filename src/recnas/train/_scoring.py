@@ -190,10 +190,10 @@ class CandidateScorer:
         from recnas.nn.standalone import inherit_weights
 
         steps = self.finetune_steps if steps is None else int(steps)
-        model = build_model(arch, self.supernet.schema, layernorm=self.supernet.layernorm)
-        inherit_weights(model, self.supernet, arch)
-        model.embedding = self.supernet.embedding  # shared and frozen: no per-candidate table copy
-        model.to(self.device)
+        # the supernet's table, shared and frozen: no per-candidate table to allocate or copy
+        model = build_model(arch, self.supernet.schema, layernorm=self.supernet.layernorm,
+                            embedding=self.supernet.embedding)
+        inherit_weights(model, self.supernet, arch).to(self.device)
         body = [p for n, p in model.named_parameters() if not n.startswith("embedding.")]
         table = self.supernet.embedding.weight
         was = table.requires_grad

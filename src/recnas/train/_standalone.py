@@ -4,6 +4,7 @@ winner retrained on train+val and tested once. Results go to metrics.json in the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -38,6 +39,8 @@ FINAL_SETTINGS: dict[tuple[str, str], tuple[float, int]] = {
 }
 SMALL_OPS = {"fc", "dot_product", "efc"}
 RECIPES = ("auto", "nasrec", "adam")  # the searched model's recipes (searched_recipe)
+ADAM_RECIPE = Recipe("adam", 1e-3, 1e-5,
+                     source="BARS deep-model recipe (Adam 1e-3, embedding regularizer 1e-5)")
 
 
 def space_of(arch: Architecture) -> str:
@@ -54,7 +57,8 @@ def final_settings(arch: Architecture, schema: Any) -> tuple[float, int]:
 def resolve_recipe(kind: str, nasrec_lr: float, train_rows: int, batch: int) -> str:
     """"nasrec" or "adam" for `kind`; "auto" takes NASRec's recipe (peak `nasrec_lr`) only when its
     warm-up (10% of epoch one) gains the rate no faster per step than the paper's supernet schedule
-    (0.12 over 7,162 steps): true at full Criteo, Avazu and KDD scale, false on samples and the demo."""
+    (0.12 over 7,162 steps): true at full Criteo, Avazu and KDD scale, false on samples and the
+    demo."""
     if kind not in RECIPES:
         raise ConfigError(f"unknown searched-model recipe {kind!r}; choose from {list(RECIPES)}")
     if kind != "auto":
@@ -63,7 +67,9 @@ def resolve_recipe(kind: str, nasrec_lr: float, train_rows: int, batch: int) -> 
     return "nasrec" if nasrec_lr / warm <= PAPER_WARMUP_SLOPE else "adam"
 
 
-def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None, kind: str = "nasrec") -> Recipe:
+def searched_recipe(
+    arch: Architecture, schema: Any, lr: float | None = None, kind: str = "nasrec"
+) -> Recipe:
     """The searched model's own recipe under the fair protocol.
 
     "nasrec": NASRec's final Adagrad (§7.3 lr for the architecture's space and dataset, eps 1e-2,
@@ -72,8 +78,7 @@ def searched_recipe(arch: Architecture, schema: Any, lr: float | None = None, ki
     "adam": the BARS recipe of deep CTR models (Adam 1e-3, embedding L2 1e-5), the baselines' own.
     """
     if kind == "adam":
-        return Recipe("adam", float(lr if lr is not None else 1e-3), 1e-5,
-                      source="BARS deep-model recipe (Adam 1e-3, embedding regularizer 1e-5)")
+        return ADAM_RECIPE if lr is None else dataclasses.replace(ADAM_RECIPE, lr=float(lr))
     if kind != "nasrec":
         raise ConfigError(f"searched-model recipe {kind!r}: give 'nasrec' or 'adam' "
                           f"('auto' is resolved by resolve_recipe)")

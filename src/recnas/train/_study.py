@@ -36,6 +36,7 @@ from recnas.space import sample_arch
 from recnas.train._scoring import SPEC_VAL_ROWS
 from recnas.train._scoring import CandidateScorer
 from recnas.train._protocol import Protocol
+from recnas.train._standalone import ADAM_RECIPE
 from recnas.train._standalone import final_settings
 from recnas.train._standalone import searched_recipe
 from recnas.train._standalone import train_arch_protocol
@@ -78,7 +79,8 @@ def scratch_fit(
         raise RecnasError(f"ground-truth recipe must be 'nasrec' or 'adam', not {recipe!r} "
                           f"(resolve 'auto' first: recnas.train.resolve_recipe)")
     if recipe == "adam":
-        desc: dict[str, Any] = {"trainer": "fit", "optimizer": "adam", "lr": 1e-3, "embedding_l2": 1e-5}
+        desc: dict[str, Any] = {"trainer": "fit", "optimizer": "adam", "lr": ADAM_RECIPE.lr,
+                                "embedding_l2": ADAM_RECIPE.embedding_l2}
     else:
         desc = {"trainer": "fit", "optimizer": "adagrad", "lr": "final_settings", "warmup": 0.1,
                 "clip": 5.0}
